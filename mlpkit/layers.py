@@ -1,0 +1,90 @@
+"""The pieces of one layer, forward and backward: linear step, batch norm, inverted dropout.
+
+Gradients follow the course's convention: dZ, dA hold per-example derivatives (column i is
+dL_i/dZ_i) and the 1/m of the cost J = (1/m) sum L_i appears where parameters' gradients are
+formed: dW = (1/m) dZ A_prev^T, db = (1/m) sum_i dZ.
+"""
+
+import numpy as np
+
+BN_EPSILON = 1e-5
+
+
+def linear_forward(A_prev, W, b=None):
+    """Z = W A_prev + b  (b is None where batch norm follows: its beta is the bias)."""
+    Z = W @ A_prev
+    if b is not None:
+        Z += b
+    return Z
+
+
+def linear_backward(dZ, A_prev, W, need_dA_prev=True, need_db=True):
+    """dW = (1/m) dZ A_prev^T,  db = (1/m) sum_i dZ,  dA_prev = W^T dZ.
+
+    dA_prev is skipped for the first layer (dA[0] is the input's gradient, never used), and db
+    where batch norm's beta replaces b.
+    """
+    m = A_prev.shape[1]
+    dW = dZ @ A_prev.T
+    dW /= m
+    db = dZ.sum(axis=1, keepdims=True) / m if need_db else None
+    dA_prev = W.T @ dZ if need_dA_prev else None
+    return dA_prev, dW, db
+
+
+def batchnorm_forward(Z, gamma, beta, eps=BN_EPSILON):
+    """Training mode: mu = mean_i z,  var = mean_i (z - mu)^2,
+    Z_norm = (Z - mu) / sqrt(var + eps),  Z~ = gamma Z_norm + beta.
+
+    Returns Z~ (computed over Z's memory), the cache (Z_norm, 1/sqrt(var + eps), gamma) for
+    backward, and the batch's (mu, var) for the running averages used at prediction."""
+    mu = Z.mean(axis=1, keepdims=True)
+    Z -= mu
+    var = np.mean(Z * Z, axis=1, keepdims=True)
+    inv_std = 1 / np.sqrt(var + eps)
+    Z *= inv_std
+    Z_norm = Z.copy()
+    Z *= gamma
+    Z += beta
+    return Z, (Z_norm, inv_std, gamma), (mu, var)
+
+
+def batchnorm_predict(Z, gamma, beta, running_mean, running_var, eps=BN_EPSILON):
+    """Prediction mode: the same transform with the running mean and variance, so one example's
+    output never depends on which other examples share its batch."""
+    scale = gamma / np.sqrt(running_var + eps)
+    Z -= running_mean
+    Z *= scale
+    Z += beta
+    return Z
+
+
+def batchnorm_backward(dZ_tilde, cache):
+    """dgamma = (1/m) sum_i dZ~ Z_norm,  dbeta = (1/m) sum_i dZ~,  dZ_norm = gamma dZ~,
+    dZ = (1/sqrt(var + eps)) (dZ_norm - mean_i dZ_norm - Z_norm mean_i(dZ_norm Z_norm))."""
+    Z_norm, inv_std, gamma = cache
+    dgamma = np.mean(dZ_tilde * Z_norm, axis=1, keepdims=True)
+    dbeta = dZ_tilde.mean(axis=1, keepdims=True)
+    dZ = dZ_tilde * gamma  # dZ_norm
+    dZ -= dZ.mean(axis=1, keepdims=True)
+    dZ -= Z_norm * (gamma * dgamma)  # mean_i(dZ_norm Z_norm) = gamma dgamma
+    dZ *= inv_std
+    return dZ, dgamma, dbeta
+
+
+def dropout_forward(A, keep_prob, rng):
+    """Inverted dropout: D ~ Bernoulli(keep_prob),  A_dropped = A * D / keep_prob.
+
+    Dividing by keep_prob keeps E[A] unchanged, so prediction needs no rescaling. Returns a
+    new array: backward still needs the undropped A for g'."""
+    D = rng.random(A.shape, dtype=A.dtype) < keep_prob
+    A_dropped = A * D
+    A_dropped /= keep_prob
+    return A_dropped, D
+
+
+def dropout_backward(dA, D, keep_prob):
+    """dA = dA * D / keep_prob  (the forward's mask; in place)."""
+    dA *= D
+    dA /= keep_prob
+    return dA

@@ -1,0 +1,104 @@
+"""Input checks for the engine: each bad input becomes one clear ValueError or TypeError that
+says what was wrong and what was expected, before any arithmetic runs."""
+
+import numbers
+
+import numpy as np
+
+
+def check_X(X, n_x=None, name="X"):
+    """X as a float array (n_x, m), one column per example. float32 and float64 keep their dtype;
+    other numeric types become float64."""
+    try:
+        X = np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be a numeric array of shape (n_x, m); {exc}") from None
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric (float, int or bool); got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D with shape (n_x, m), one column per example; got shape {X.shape}"
+        )
+    if X.size == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}); expected at least one example")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
+    if n_x is not None and X.shape[0] != n_x:
+        raise ValueError(
+            f"{name} has {X.shape[0]} rows (features) but the network expects n_x = {n_x}; "
+            f"X must have shape ({n_x}, m)"
+        )
+    return X
+
+
+def check_Y(Y, m, n_y, output_activation, dtype, name="Y"):
+    """Y as an array (n_y, m) of X's dtype: 0/1 labels for sigmoid, one-hot columns for softmax,
+    finite targets for a linear output. A 1-D Y of length m is taken as (1, m) when n_y = 1."""
+    try:
+        Y = np.asarray(Y)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be a numeric array of shape ({n_y}, m); {exc}") from None
+    if Y.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric; got dtype {Y.dtype}")
+    if Y.ndim == 1 and n_y == 1:
+        Y = Y.reshape(1, -1)
+    if Y.ndim != 2 or Y.shape[0] != n_y:
+        raise ValueError(f"{name} must have shape ({n_y}, m) for this network; got {Y.shape}")
+    if Y.shape[1] != m:
+        raise ValueError(
+            f"X has {m} columns (examples) but {name} has {Y.shape[1]}; they must be equal"
+        )
+    Y = Y.astype(dtype, copy=False)
+    if not np.isfinite(Y).all():
+        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
+    if output_activation == "sigmoid" and not np.isin(Y, (0, 1)).all():
+        raise ValueError(f"{name} must hold labels 0 or 1 for a sigmoid output; found other values")
+    if output_activation == "softmax" and not (
+        np.isin(Y, (0, 1)).all() and (Y.sum(axis=0) == 1).all()
+    ):
+        raise ValueError(
+            f"{name} must be one-hot for a softmax output: each column a single 1 among 0s "
+            "(use mlpkit.one_hot(labels) to encode class indices)"
+        )
+    return Y
+
+
+def check_int(value, name, minimum):
+    """An integer >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_positive(value, name):
+    """A finite real number > 0."""
+    if not _is_real(value) or not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    return float(value)
+
+
+def check_non_negative(value, name):
+    """A finite real number >= 0."""
+    if not _is_real(value) or not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    return float(value)
+
+
+def check_keep_prob(keep_prob, n_hidden):
+    """keep_prob as one float per hidden layer, each in (0, 1]; a single float applies to all."""
+    values = [keep_prob] * n_hidden if _is_real(keep_prob) else list(np.ravel(keep_prob))
+    if len(values) != n_hidden:
+        raise ValueError(
+            f"keep_prob must be a number or a list of {n_hidden} (one per hidden layer); "
+            f"got {len(values)} values"
+        )
+    for p in values:
+        if not _is_real(p) or not 0 < p <= 1:
+            raise ValueError(f"keep_prob must be in (0, 1] (1 = no dropout); got {p!r}")
+    return [float(p) for p in values]
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
