@@ -22,6 +22,21 @@ _EXPORTS = {
     "Standardizer": "data",
     "horizontal_flip": "data",
     "make_flower": "data",
+    "save": "persistence",
+    "load": "persistence",
+    "ImageClassifier": "persistence",
+    "ModelFileError": "persistence",
+    "random_search": "search",
+    "coarse_to_fine": "search",
+    "run_trial": "search",
+    "SearchResults": "search",
+    "LogUniform": "search",
+    "OneMinusLogUniform": "search",
+    "Uniform": "search",
+    "IntUniform": "search",
+    "Choice": "search",
+    "MLPClassifier": "estimators",
+    "MLPRegressor": "estimators",
 }
 
 __all__ = ["__version__", *_EXPORTS]

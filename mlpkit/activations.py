@@ -40,7 +40,8 @@ def linear(Z, out=None):
 
 
 def softmax(Z, out=None):
-    """softmax(z)_i = e^(z_i) / sum_j e^(z_j), over each column; shifted by max_j z_j for stability."""
+    """softmax(z)_i = e^(z_i) / sum_j e^(z_j), over each column; shifted by max_j z_j for
+    stability."""
     out = np.subtract(Z, Z.max(axis=0, keepdims=True), out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=0, keepdims=True)
@@ -98,5 +99,7 @@ OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear", "identity")
 def check_activation(name, allowed, role):
     """Return `name` if it is one of `allowed`, else raise a ValueError naming the choices."""
     if not isinstance(name, str) or name not in allowed:
-        raise ValueError(f"unknown {role} activation {name!r}; expected one of {', '.join(allowed)}")
+        raise ValueError(
+            f"unknown {role} activation {name!r}; expected one of {', '.join(allowed)}"
+        )
     return name

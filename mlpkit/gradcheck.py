@@ -26,11 +26,15 @@ def gradient_check(net, X, Y, epsilon=1e-7, **fit_options):
     """
     unknown = set(fit_options) - _FIT_OPTIONS
     if unknown:
-        raise TypeError(f"unknown fit option(s) {sorted(unknown)}; expected some of {sorted(_FIT_OPTIONS)}")
+        raise TypeError(
+            f"unknown fit option(s) {sorted(unknown)}; expected some of {sorted(_FIT_OPTIONS)}"
+        )
     options = {k: v for k, v in fit_options.items() if k in _COST_OPTIONS}
     l2 = check_non_negative(options.get("l2", 0.0), "l2")
     keep_prob = check_keep_prob(options.get("keep_prob", 1.0), net.L - 1)
-    seed = options.get("seed", 0)
+    seed = options.get("seed")
+    if seed is None:  # fit's seed=None means "any mask"; the check still needs one fixed mask
+        seed = 0
 
     net = copy.deepcopy(net).astype(np.float64)
     X = check_X(X, net.layer_dims[0]).astype(np.float64)

@@ -35,7 +35,8 @@ INITIALIZERS = {"zeros": zeros, "random": random, "he": he, "xavier": xavier, "g
 
 
 def get_initializer(init):
-    """An initializer from its name, or `init` itself if it is a callable (n_out, n_in, rng) -> W."""
+    """An initializer from its name, or `init` itself if it is a callable
+    (n_out, n_in, rng) -> W."""
     if callable(init):
         return init
     if isinstance(init, str) and init in INITIALIZERS:

@@ -204,8 +204,8 @@ class Network:
         Returns grads {"dW1", "db1", ...} (with "dgamma1", "dbeta1", ... under batch norm)."""
         P = self._parameters_as(AL.dtype)
         m = Y.shape[1]
-        grads = {}
-        dZ = AL - Y
+        grads, dA = {}, None
+        dZ = np.subtract(AL, Y, dtype=AL.dtype)  # integer or float64 labels keep A's dtype
         for l in range(self.L, 0, -1):
             cache = caches[l - 1]
             if l < self.L:
@@ -311,5 +311,7 @@ def _check_layer_dims(layer_dims):
             f"layer_dims must be at least [n_x, n_y] (integers); got {list(layer_dims)!r}"
         )
     if min(dims) < 1:
-        raise ValueError(f"every layer needs at least 1 unit; got layer_dims {dims} (a 0-width layer)")
+        raise ValueError(
+            f"every layer needs at least 1 unit; got layer_dims {dims} (a 0-width layer)"
+        )
     return dims

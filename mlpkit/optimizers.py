@@ -2,22 +2,55 @@
 
 `update(parameters, grads, learning_rate)` changes every parameter theta in place using its
 gradient grads["d" + name]; each optimizer keeps its own state (velocities, squares, step t).
+Updates allocate nothing: the state is updated in place and intermediate terms go to work arrays
+kept per parameter (scratch, not state: they are dropped on pickling and copying).
 """
+
+import math
 
 import numpy as np
 
 
-class GradientDescent:
+def _state(store, key, theta):
+    """store[key], zeros shaped like theta on first use."""
+    if key not in store:
+        store[key] = np.zeros_like(theta)
+    return store[key]
+
+
+def _moving_average(average, beta, value, work):
+    """average = beta average + (1 - beta) value, in place (`work` holds (1 - beta) value)."""
+    average *= beta
+    average += np.multiply(1 - beta, value, out=work)
+
+
+class _Optimizer:
+    def _work(self, key, theta, n=1):
+        """n work arrays shaped like theta, allocated once and reused at every step."""
+        work = self.__dict__.setdefault("_work_arrays", {})
+        arrays = work.get(key)
+        if arrays is None or arrays[0].shape != theta.shape or arrays[0].dtype != theta.dtype:
+            arrays = work[key] = [np.empty_like(theta) for _ in range(n)]
+        return arrays
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_work_arrays", None)
+        return state
+
+
+class GradientDescent(_Optimizer):
     """theta = theta - alpha dtheta."""
 
     name = "gd"
 
     def update(self, parameters, grads, learning_rate):
         for key, theta in parameters.items():
-            theta -= learning_rate * grads["d" + key]
+            (step,) = self._work(key, theta)
+            theta -= np.multiply(learning_rate, grads["d" + key], out=step)
 
 
-class Momentum:
+class Momentum(_Optimizer):
     """v = beta v + (1 - beta) dtheta;  theta = theta - alpha v."""
 
     name = "momentum"
@@ -28,11 +61,10 @@ class Momentum:
 
     def update(self, parameters, grads, learning_rate):
         for key, theta in parameters.items():
-            g = grads["d" + key]
-            v = self.v.setdefault(key, np.zeros_like(theta))
-            v *= self.beta
-            v += (1 - self.beta) * g
-            theta -= learning_rate * v
+            v = _state(self.v, key, theta)
+            (work,) = self._work(key, theta)
+            _moving_average(v, self.beta, grads["d" + key], work)
+            theta -= np.multiply(learning_rate, v, out=work)
 
 
 class NesterovMomentum(Momentum):
@@ -43,14 +75,16 @@ class NesterovMomentum(Momentum):
 
     def update(self, parameters, grads, learning_rate):
         for key, theta in parameters.items():
-            g = grads["d" + key]
-            v = self.v.setdefault(key, np.zeros_like(theta))
-            v *= self.beta
-            v += (1 - self.beta) * g
-            theta -= learning_rate * (self.beta * v + (1 - self.beta) * g)
+            v = _state(self.v, key, theta)
+            step, work = self._work(key, theta, 2)
+            _moving_average(v, self.beta, grads["d" + key], work)
+            step = np.multiply(self.beta, v, out=step)
+            step += work  # beta v + (1 - beta) dtheta
+            step *= learning_rate
+            theta -= step
 
 
-class RMSprop:
+class RMSprop(_Optimizer):
     """s = beta2 s + (1 - beta2) dtheta^2;  theta = theta - alpha dtheta / (sqrt(s) + eps)."""
 
     name = "rmsprop"
@@ -63,16 +97,25 @@ class RMSprop:
     def update(self, parameters, grads, learning_rate):
         for key, theta in parameters.items():
             g = grads["d" + key]
-            s = self.s.setdefault(key, np.zeros_like(theta))
-            s *= self.beta2
-            s += (1 - self.beta2) * (g * g)
-            theta -= learning_rate * g / (np.sqrt(s) + self.epsilon)
+            s = _state(self.s, key, theta)
+            step, work = self._work(key, theta, 2)
+            _moving_average(s, self.beta2, np.multiply(g, g, out=step), work)
+            denominator = np.sqrt(s, out=work)
+            denominator += self.epsilon
+            step = np.multiply(learning_rate, g, out=step)
+            step /= denominator
+            theta -= step
 
 
-class Adam:
+class Adam(_Optimizer):
     """t = t + 1;  v = beta1 v + (1 - beta1) dtheta;  s = beta2 s + (1 - beta2) dtheta^2;
     v_hat = v / (1 - beta1^t);  s_hat = s / (1 - beta2^t);
-    theta = theta - alpha v_hat / (sqrt(s_hat) + eps)."""
+    theta = theta - alpha v_hat / (sqrt(s_hat) + eps).
+
+    The last line is evaluated with the bias corrections taken out of the arrays (the same
+    value up to rounding, in fewer passes over memory):
+    theta = theta - alpha_t v / (sqrt(s) + eps_t),
+    alpha_t = alpha sqrt(1 - beta2^t) / (1 - beta1^t),  eps_t = eps sqrt(1 - beta2^t)."""
 
     name = "adam"
 
@@ -88,17 +131,19 @@ class Adam:
         self.t += 1
         correction1 = 1 - self.beta1**self.t
         correction2 = 1 - self.beta2**self.t
+        alpha_t = learning_rate * math.sqrt(correction2) / correction1
+        epsilon_t = self.epsilon * math.sqrt(correction2)
         for key, theta in parameters.items():
             g = grads["d" + key]
-            v = self.v.setdefault(key, np.zeros_like(theta))
-            s = self.s.setdefault(key, np.zeros_like(theta))
-            v *= self.beta1
-            v += (1 - self.beta1) * g
-            s *= self.beta2
-            s += (1 - self.beta2) * (g * g)
-            v_hat = v / correction1
-            s_hat = s / correction2
-            theta -= learning_rate * v_hat / (np.sqrt(s_hat) + self.epsilon)
+            v, s = _state(self.v, key, theta), _state(self.s, key, theta)
+            (work,) = self._work(key, theta)
+            _moving_average(v, self.beta1, g, work)
+            _moving_average(s, self.beta2, np.multiply(g, g, out=work), work)
+            denominator = np.sqrt(s, out=work)
+            denominator += epsilon_t
+            step = np.divide(v, denominator, out=work)
+            step *= alpha_t
+            theta -= step
 
 
 OPTIMIZERS = {

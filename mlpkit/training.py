@@ -58,16 +58,18 @@ def train_epoch(net, X, Y, optimizer, learning_rate, batch_size=None, l2=0.0, ke
     """One pass over the data; returns the epoch's cost, the batch costs averaged over examples.
 
     Full batch (batch_size None or >= m) uses X as it is. For mini-batches the examples are
-    gathered as rows of `examples_first` = X^T (C-contiguous, computed once per fit) so each
-    batch is a contiguous copy that BLAS reads without strides."""
+    gathered as rows of `examples_first` = X^T (C-contiguous, computed once per fit) into one
+    reused buffer, so each batch is contiguous for BLAS and no step allocates it."""
     m = X.shape[1]
     if batch_size is None or batch_size >= m:
         return train_step(net, X, Y, optimizer, learning_rate, l2, keep_prob, rng)
     if examples_first is None:
         examples_first = np.ascontiguousarray(X.T)
+    buffer = np.empty((batch_size, X.shape[0]), dtype=examples_first.dtype)
     total = 0.0
     for batch in random_mini_batches(m, batch_size, rng):
-        X_batch = examples_first[batch].T
+        # mode="clip" (the indices are valid) lets take write straight into the buffer
+        X_batch = np.take(examples_first, batch, axis=0, out=buffer[: len(batch)], mode="clip").T
         cost = train_step(net, X_batch, Y[:, batch], optimizer, learning_rate, l2, keep_prob, rng)
         total += cost * len(batch)
     return total / m

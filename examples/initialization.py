@@ -1,0 +1,60 @@
+"""Initialization (course 2, week 1): zeros vs large random (x10) vs He on make_circles.
+
+The course's data: make_circles(300, noise=.05) after np.random.seed(1) for training and
+make_circles(100, noise=.05) after seed(2) for testing; [2, 10, 5, 1] relu/sigmoid, 15000
+full-batch gradient-descent iterations at learning rate 0.01.
+- zeros: every unit of a layer computes the same thing forever (symmetry), so 50%;
+- large random, W ~ N(0, 1) * 10: a huge initial cost and slow, poor learning;
+- He, W ~ N(0, 1) * sqrt(2 / n[l-1]): learns the circles.
+
+    python examples/initialization.py [--out DIR] [--seed N]
+"""
+
+import argparse
+from pathlib import Path
+
+from sklearn.datasets import make_circles
+
+from mlpkit import Network
+from mlpkit.plots import plot_costs, plot_decision_boundaries
+
+
+def large_random(n_out, n_in, rng):
+    """W ~ N(0, 1) * 10 (the course's "large random" initialization)."""
+    return rng.standard_normal((n_out, n_in)) * 10
+
+
+INITS = {"zeros": "zeros", "large random (x10)": large_random, "He": "he"}
+
+
+def circles(seed, m):
+    X, y = make_circles(n_samples=m, noise=0.05, random_state=seed)
+    return X.T, y.reshape(1, -1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+    args = parser.parse_args()
+
+    X, Y = circles(1, 300)
+    X_test, Y_test = circles(2, 100)
+    panels, costs = [], []
+    for name, init in INITS.items():
+        net = Network([2, 10, 5, 1], init=init, seed=args.seed)
+        history = net.fit(X, Y, epochs=15000, learning_rate=0.01)
+        train, test = net.score(X, Y), net.score(X_test, Y_test)
+        print(f"{name:>18}: cost {history.costs[0]:10.4f} -> {history.costs[-1]:.4f}, "
+              f"train {train:.2%}, test {test:.2%}")
+        panels.append((f"{name} init (test {test:.0%})", net.predict, X, Y))
+        costs.append(history.costs)
+    print("wrote", plot_decision_boundaries(panels, args.out / "init_boundaries.png"))
+    for (name, _), curve in zip(INITS.items(), costs, strict=True):
+        slug = name.split()[0].lower()
+        print("wrote", plot_costs(curve, args.out / f"init_costs_{slug}.png",
+                                  title=f"{name} initialization", learning_rate=0.01))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""benchmarks/: the quick mode runs end to end (a smoke test, nothing about time), and the course's
+straightforward algorithm it compares against does exactly the work mlpkit does."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlpkit import Network
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def course():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import course_reference
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return course_reference
+
+
+def run_bench(*args):
+    return subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_quick_benchmark_prints_every_table():
+    run = run_bench("--quick")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    for title in ("GEMM peak", "(a) cat network", "(b) ", "(c) ", "(d) peak memory"):
+        assert title in out, f"missing table {title!r}:\n{out}"
+    for name in ("course's algorithm", "mlpkit", "scikit-learn", "matrix products alone"):
+        assert f"| {name}" in out
+    assert "float32" in out and "float64" in out
+
+
+def test_bench_rejects_bad_options():
+    for args in (["--repeats", "0"], ["--threads", "0"], ["--only", "x"]):
+        run = run_bench("--quick", *args)
+        assert run.returncode == 2 and "error" in run.stderr
+
+
+def test_course_reference_does_the_same_work_as_mlpkit(course):
+    """Same initialization, same full-batch gradient descent: the same costs and parameters (so
+    workload (a) times the same arithmetic, apart from what mlpkit skips, like dA[0])."""
+    rng = np.random.default_rng(0)
+    dims = [30, 6, 4, 3, 1]
+    X = rng.random((dims[0], 40))
+    Y = (rng.random((1, 40)) < 0.5).astype(np.float64)
+    initial = course.initialize_parameters_deep(dims)
+
+    parameters, costs = course.L_layer_model(
+        X, Y, {k: v.copy() for k, v in initial.items()}, learning_rate=0.05, num_iterations=25
+    )
+    net = Network(dims)
+    net.parameters = initial
+    history = net.fit(X, Y, epochs=25, learning_rate=0.05)
+
+    np.testing.assert_allclose(history.costs, costs, rtol=1e-12)
+    for key, value in parameters.items():
+        np.testing.assert_allclose(net.parameters[key], value, rtol=1e-10, atol=1e-14)
