@@ -22,12 +22,12 @@ def linear_backward(dZ, A_prev, W, need_dA_prev=True, need_db=True):
     """dW = (1/m) dZ A_prev^T,  db = (1/m) sum_i dZ,  dA_prev = W^T dZ.
 
     dA_prev is skipped for the first layer (dA[0] is the input's gradient, never used), and db
-    where batch norm's beta replaces b.
+    where batch norm's beta replaces b. The 1/m scales dZ (n[l] x m), smaller than dW.
     """
     m = A_prev.shape[1]
-    dW = dZ @ A_prev.T
-    dW /= m
-    db = dZ.sum(axis=1, keepdims=True) / m if need_db else None
+    dZ_over_m = dZ / m
+    dW = dZ_over_m @ A_prev.T
+    db = dZ_over_m.sum(axis=1, keepdims=True) if need_db else None
     dA_prev = W.T @ dZ if need_dA_prev else None
     return dA_prev, dW, db
 

@@ -25,6 +25,8 @@ def _moving_average(average, beta, value, work):
 
 
 class _Optimizer:
+    """What the optimizers share: per-parameter work arrays for their in-place updates."""
+
     def _work(self, key, theta, n=1):
         """n work arrays shaped like theta, allocated once and reused at every step."""
         work = self.__dict__.setdefault("_work_arrays", {})

@@ -5,6 +5,10 @@ from pathlib import Path
 
 import pytest
 
+# scikit-learn's estimator checks run their array-API checks only when this is set before
+# SciPy is imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 CAT_FILES = ("train_catvnoncat.h5", "test_catvnoncat.h5")
 
 
