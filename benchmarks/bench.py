@@ -21,6 +21,7 @@ as 6 x samples x weights per epoch (forward 2, backward 4 per weight and example
 """
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -362,11 +363,8 @@ def table(header, rows):
 
 def machine_description(threads):
     cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as f:
+        cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     blas = ", ".join(
         f"{info['internal_api']} {info.get('version') or ''} ({info['num_threads']} threads)"
         for info in threadpool_info()

@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .initializers import INITIALIZERS
 from .network import Network
 from .optimizers import Adam, GradientDescent, Momentum, NesterovMomentum, RMSprop
+from .persistence import network_from_state, network_to_state
 from .schedules import SCHEDULES, get_schedule
 from .training import train_epoch, train_step
 
@@ -435,7 +436,7 @@ class BaseMLP(BaseEstimator):
     def _to_state(self):
         """(meta, arrays) for `mlpkit.save`: meta is JSON-serializable (class, get_params(),
         the network's configuration, the fitted attributes); arrays holds the network's
-        parameters and batch-norm running statistics under their engine names."""
+        parameters and batch-norm running statistics (`persistence.network_to_state`)."""
         check_is_fitted(self)
         net = self.network_
         if not isinstance(net.init, str) or callable(self.learning_rate):
@@ -443,6 +444,7 @@ class BaseMLP(BaseEstimator):
                 "a model with a callable init or learning_rate cannot be saved as data; "
                 "use one of the named initializers and learning rates"
             )
+        network_meta, arrays = network_to_state(net)
         fitted = {
             name: _to_json(getattr(self, name))
             for name in (
@@ -456,22 +458,12 @@ class BaseMLP(BaseEstimator):
         meta = {
             "class": type(self).__name__,
             "params": {k: _to_json(v) for k, v in self.get_params().items()},
-            "network": {
-                "layer_dims": list(net.layer_dims),
-                "hidden_activations": list(net.hidden_activations),
-                "output_activation": net.output_activation,
-                "init": net.init,
-                "batch_norm": net.batch_norm,
-                "dtype": str(net.dtype),
-                "parameters": list(net.parameters),
-                "running_stats": list(net.running_stats),
-            },
+            "network": network_meta,
             "fitted": fitted,
             **self._extra_state(),
         }
         if not isinstance(meta["params"]["random_state"], (int, type(None))):
             meta["params"]["random_state"] = None  # a RandomState instance is not data
-        arrays = {k: v.copy() for k, v in (*net.parameters.items(), *net.running_stats.items())}
         return meta, arrays
 
     @classmethod
@@ -484,17 +476,7 @@ class BaseMLP(BaseEstimator):
             if isinstance(params[name], list):
                 params[name] = tuple(params[name])
         estimator = cls(**params)
-        spec = meta["network"]
-        net = Network(
-            spec["layer_dims"],
-            hidden_activation=spec["hidden_activations"],
-            output_activation=spec["output_activation"],
-            init=spec["init"],
-            batch_norm=spec["batch_norm"],
-        )
-        net.parameters = {k: np.asarray(arrays[k]) for k in spec["parameters"]}
-        net.running_stats = {k: np.array(arrays[k]) for k in spec["running_stats"]}
-        estimator.network_ = net.astype(np.dtype(spec["dtype"]))
+        estimator.network_ = network_from_state(meta["network"], arrays)
         fitted = dict(meta["fitted"])
         if "feature_names_in_" in fitted:
             fitted["feature_names_in_"] = np.asarray(fitted["feature_names_in_"], dtype=object)
@@ -506,10 +488,11 @@ class BaseMLP(BaseEstimator):
         return estimator
 
     def _extra_state(self):
+        """What a subclass adds to the saved state (the classifier: its classes)."""
         return {}
 
     def _restore_extra_state(self, meta):
-        pass
+        """Restore what `_extra_state` saved; nothing here."""
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):

@@ -9,6 +9,7 @@ and the kind is looked up in an explicit registry, never imported by name from t
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import numbers
@@ -261,9 +262,8 @@ def _fsync_dir(folder):
     except OSError:
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
     finally:
         os.close(fd)
 
