@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from .validation import check_beta, check_positive
+
 
 def _state(store, key, theta):
     """store[key], zeros shaped like theta on first use."""
@@ -58,7 +60,7 @@ class Momentum(_Optimizer):
     name = "momentum"
 
     def __init__(self, beta=0.9):
-        self.beta = beta
+        self.beta = check_beta(beta, "beta")
         self.v = {}
 
     def update(self, parameters, grads, learning_rate):
@@ -92,8 +94,8 @@ class RMSprop(_Optimizer):
     name = "rmsprop"
 
     def __init__(self, beta2=0.999, epsilon=1e-8):
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        self.beta2 = check_beta(beta2, "beta2")
+        self.epsilon = check_positive(epsilon, "epsilon")
         self.s = {}
 
     def update(self, parameters, grads, learning_rate):
@@ -122,9 +124,9 @@ class Adam(_Optimizer):
     name = "adam"
 
     def __init__(self, beta1=0.9, beta2=0.999, epsilon=1e-8):
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        self.beta1 = check_beta(beta1, "beta1")
+        self.beta2 = check_beta(beta2, "beta2")
+        self.epsilon = check_positive(epsilon, "epsilon")
         self.t = 0
         self.v = {}
         self.s = {}

@@ -6,6 +6,8 @@ function with that signature can be passed to `fit(..., lr_schedule=...)` as wel
 
 import math
 
+from .validation import check_int, check_non_negative, check_positive
+
 
 class Constant:
     """alpha = alpha0."""
@@ -18,7 +20,7 @@ class InverseTimeDecay:
     """alpha = alpha0 / (1 + decay_rate * epoch)."""
 
     def __init__(self, decay_rate=1.0):
-        self.decay_rate = decay_rate
+        self.decay_rate = check_non_negative(decay_rate, "decay_rate")
 
     def __call__(self, epoch, learning_rate0):
         return learning_rate0 / (1 + self.decay_rate * epoch)
@@ -28,7 +30,7 @@ class ExponentialDecay:
     """alpha = alpha0 * rate^epoch."""
 
     def __init__(self, rate=0.95):
-        self.rate = rate
+        self.rate = check_positive(rate, "rate")
 
     def __call__(self, epoch, learning_rate0):
         return learning_rate0 * self.rate**epoch
@@ -39,7 +41,7 @@ class SqrtDecay:
     (the first epoch uses k * alpha0)."""
 
     def __init__(self, k=1.0):
-        self.k = k
+        self.k = check_positive(k, "k")
 
     def __call__(self, epoch, learning_rate0):
         return self.k / math.sqrt(epoch + 1) * learning_rate0
@@ -50,8 +52,8 @@ class StaircaseDecay:
     epochs (the course's fixed-interval scheduling)."""
 
     def __init__(self, decay_rate=1.0, interval=1000):
-        self.decay_rate = decay_rate
-        self.interval = interval
+        self.decay_rate = check_non_negative(decay_rate, "decay_rate")
+        self.interval = check_int(interval, "interval", 1)
 
     def __call__(self, epoch, learning_rate0):
         return learning_rate0 / (1 + self.decay_rate * (epoch // self.interval))

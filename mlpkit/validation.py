@@ -86,6 +86,13 @@ def check_non_negative(value, name):
     return float(value)
 
 
+def check_beta(value, name):
+    """An averaging coefficient beta in [0, 1)."""
+    if not _is_real(value) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1) (an averaging coefficient); got {value!r}")
+    return float(value)
+
+
 def check_keep_prob(keep_prob, n_hidden):
     """keep_prob as one float per hidden layer, each in (0, 1]; a single float applies to all."""
     values = [keep_prob] * n_hidden if _is_real(keep_prob) else list(np.ravel(keep_prob))

@@ -484,3 +484,21 @@ def test_gradient_check_rejects_bad_options():
         gradient_check(net, X, Y, keep_prob=2)
     with pytest.raises(ValueError, match=r"l2 must be a finite number >= 0"):
         gradient_check(net, X, Y, l2=-1)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Momentum(beta=1.5), "beta must be in"),
+        (lambda: RMSprop(beta2=1.0), "beta2 must be in"),
+        (lambda: Adam(beta1=-0.1), "beta1 must be in"),
+        (lambda: Adam(epsilon=0), "epsilon must be"),
+        (lambda: InverseTimeDecay(decay_rate=-1), "decay_rate must be"),
+        (lambda: ExponentialDecay(rate=0), "rate must be"),
+        (lambda: SqrtDecay(k=-2), "k must be"),
+        (lambda: StaircaseDecay(interval=0), "interval must be"),
+    ],
+)
+def test_optimizer_and_schedule_settings_are_checked(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
