@@ -20,17 +20,6 @@ from mlpkit.plots import plot_costs, plot_mislabeled
 LAYER_DIMS = [12288, 20, 7, 5, 1]
 
 
-def course_initialization(layer_dims):
-    """The course's initialize_parameters_deep(layer_dims)."""
-    rng = np.random.RandomState(1)  # the same draws as np.random.seed(1); np.random.randn
-    parameters = {}
-    for l in range(1, len(layer_dims)):
-        n, n_prev = layer_dims[l], layer_dims[l - 1]
-        parameters[f"W{l}"] = rng.randn(n, n_prev) / np.sqrt(n_prev)
-        parameters[f"b{l}"] = np.zeros((n, 1))
-    return parameters
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
@@ -42,8 +31,9 @@ def main():
     train_images, Y, test_images, Y_test, classes = load_cat_data(args.data)
     X, X_test = flatten_images(train_images, dtype), flatten_images(test_images, dtype)
 
-    net = Network(LAYER_DIMS, hidden_activation="relu", output_activation="sigmoid")
-    net.parameters = course_initialization(LAYER_DIMS)
+    # the course's initialize_parameters_deep: np.random.seed(1), W[l] = randn / sqrt(n[l-1])
+    net = Network(LAYER_DIMS, hidden_activation="relu", output_activation="sigmoid",
+                  init="xavier", seed=np.random.RandomState(1))
     history = net.fit(X, Y, epochs=2500, learning_rate=0.0075, verbose=1)
     print(f"{net.dtype}: cost at iteration 0: {history.costs[0]:.7f}, "
           f"at 2400: {history.costs[2400]:.7f}  (course: 0.7717493, 0.0928782)")

@@ -19,14 +19,6 @@ from mlpkit.plots import plot_costs, plot_mislabeled
 N_X, N_H, N_Y = 12288, 7, 1
 
 
-def course_initialization(n_x, n_h, n_y):
-    """The course's initialize_parameters(n_x, n_h, n_y)."""
-    rng = np.random.RandomState(1)  # the same draws as np.random.seed(1); np.random.randn
-    W1 = rng.randn(n_h, n_x) * 0.01
-    W2 = rng.randn(n_y, n_h) * 0.01
-    return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
@@ -36,8 +28,9 @@ def main():
     train_images, Y, test_images, Y_test, classes = load_cat_data(args.data)
     X, X_test = flatten_images(train_images), flatten_images(test_images)
 
-    net = Network([N_X, N_H, N_Y], hidden_activation="relu", output_activation="sigmoid")
-    net.parameters = course_initialization(N_X, N_H, N_Y)
+    # the course's initialize_parameters: np.random.seed(1), W = randn * 0.01, b = 0
+    net = Network([N_X, N_H, N_Y], hidden_activation="relu", output_activation="sigmoid",
+                  init="random", seed=np.random.RandomState(1))
     history = net.fit(X, Y, epochs=2500, learning_rate=0.0075, verbose=1)
     print(f"cost at iteration 0: {history.costs[0]!r}, at 2400: {history.costs[2400]!r}")
     print(f"train accuracy: {net.score(X, Y):.4f}  (course: 1.0)")

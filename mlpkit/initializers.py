@@ -1,6 +1,7 @@
 """Weight initializers W[l] of shape (n[l], n[l-1]); biases always start at zero.
 
-Each takes (n_out, n_in, rng) with a `numpy.random.Generator`, so a seed reproduces the draw.
+Each takes (n_out, n_in, rng) with a `numpy.random.Generator` (or a legacy
+`numpy.random.RandomState`), so a seed reproduces the draw.
 """
 
 import numpy as np
@@ -49,9 +50,14 @@ def get_initializer(init):
 
 def initialize_parameters(layer_dims, init="he", seed=None, batch_norm=False, dtype=np.float64):
     """{"W1", "b1", ..., "WL", "bL"}; with batch norm, hidden layers get gamma[l] = 1, beta[l] = 0
-    in place of b[l] (beta plays the bias's role)."""
+    in place of b[l] (beta plays the bias's role).
+
+    seed: an int, None, a Generator, or a `numpy.random.RandomState`: RandomState(1) draws what
+    the course's `np.random.seed(1); np.random.randn(...)` draws, layer by layer."""
     initializer = get_initializer(init)
-    rng = np.random.default_rng(seed)
+    rng = seed if isinstance(seed, (np.random.Generator, np.random.RandomState)) else (
+        np.random.default_rng(seed)
+    )
     L = len(layer_dims) - 1
     parameters = {}
     for l in range(1, L + 1):

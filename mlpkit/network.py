@@ -51,6 +51,9 @@ class Network:
     layer_dims = [n_x, n1, ..., n_y] gives L = len(layer_dims) - 1 layers; hidden_activation is
     one name or a list with one per hidden layer; the output activation fixes the cost:
     sigmoid + binary cross-entropy, softmax + categorical cross-entropy, linear + squared error.
+    seed draws the initial weights: an int, a Generator, or np.random.RandomState(1), which
+    gives the course's draws (init="xavier" is its randn / sqrt(n[l-1]), "random" its
+    randn * 0.01).
     """
 
     def __init__(

@@ -117,3 +117,18 @@ def test_logistic_regression_reproduces_the_published_run(data):
     assert history.costs[1900] == pytest.approx(0.140872, abs=1e-6)
     assert net.score(X, Y) == 207 / 209
     assert net.score(X_test, Y_test) == 0.70
+
+
+def test_a_legacy_random_state_seed_gives_the_course_initialization():
+    """Network(..., seed=np.random.RandomState(1)) draws the course's weights: "xavier" is its
+    randn / sqrt(n[l-1]) (equal up to rounding: sqrt(1/n) vs 1/sqrt(n)), "random" its
+    randn * 0.01 (bit for bit)."""
+    deep = Network(DEEP, init="xavier", seed=np.random.RandomState(1)).parameters
+    expected = course_deep_init(DEEP)
+    assert deep.keys() == expected.keys()
+    for key, value in expected.items():
+        np.testing.assert_allclose(deep[key], value, rtol=1e-15, atol=0)
+
+    two_layer = Network(TWO_LAYER, init="random", seed=np.random.RandomState(1)).parameters
+    for key, value in course_two_layer_init(12288, 7, 1).items():
+        np.testing.assert_array_equal(two_layer[key], value)
