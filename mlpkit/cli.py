@@ -388,7 +388,7 @@ def _digits_demo(out):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    from .data import one_hot
+    from .data import flatten_images, one_hot
     from .network import Network
     from .plots import plot_costs, plot_mislabeled
 
@@ -397,8 +397,7 @@ def _digits_demo(out):
     train_img, test_img, train_y, test_y = train_test_split(
         images, digits.target, test_size=0.25, stratify=digits.target, random_state=0
     )
-    X, X_test = train_img.reshape(len(train_img), -1).T / 255, test_img.reshape(
-        len(test_img), -1).T / 255
+    X, X_test = flatten_images(train_img), flatten_images(test_img)
     Y, Y_test = one_hot(train_y, 10), one_hot(test_y, 10)
     net = Network([64, 64, 32, 10], output_activation="softmax", seed=0)
     history, seconds = _timed(lambda: net.fit(
