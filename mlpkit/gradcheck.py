@@ -40,15 +40,8 @@ def gradient_check(net, X, Y, epsilon=1e-7, **fit_options):
     X = check_X(X, net.layer_dims[0]).astype(np.float64)
     Y = check_Y(Y, X.shape[1], net.layer_dims[-1], net.output_activation, np.float64)
 
-    # theta owns the memory; each parameter is a view into it, so theta[i] moves the parameter
-    keys = list(net.parameters)
-    theta = np.concatenate([net.parameters[k].ravel() for k in keys])
-    views, offset = {}, 0
-    for k in keys:
-        size = net.parameters[k].size
-        views[k] = theta[offset : offset + size].reshape(net.parameters[k].shape)
-        offset += size
-    net._parameters = views
+    # the parameters are views of theta (a Packed dict), so changing theta[i] moves one of them
+    theta = net.parameters.vector
 
     def cost_and_caches():
         rng = np.random.default_rng(seed)
@@ -57,7 +50,7 @@ def gradient_check(net, X, Y, epsilon=1e-7, **fit_options):
 
     _, AL, caches = cost_and_caches()
     grads = net.backward(AL, Y, caches, l2)
-    dtheta = np.concatenate([grads["d" + k].ravel() for k in keys])
+    dtheta = grads.vector
 
     dtheta_approx = np.empty_like(theta)
     for i in range(theta.size):

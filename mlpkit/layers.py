@@ -18,16 +18,17 @@ def linear_forward(A_prev, W, b=None):
     return Z
 
 
-def linear_backward(dZ, A_prev, W, need_dA_prev=True, need_db=True):
+def linear_backward(dZ, A_prev, W, need_dA_prev=True, need_db=True, dW=None, db=None):
     """dW = (1/m) dZ A_prev^T,  db = (1/m) sum_i dZ,  dA_prev = W^T dZ.
 
     dA_prev is skipped for the first layer (dA[0] is the input's gradient, never used), and db
-    where batch norm's beta replaces b. The 1/m scales dZ (n[l] x m), smaller than dW.
+    where batch norm's beta replaces b. The 1/m scales dZ (n[l] x m), smaller than dW. Given
+    dW and db arrays (the network's gradient vector), the results are written into them.
     """
     m = A_prev.shape[1]
     dZ_over_m = dZ / m
-    dW = dZ_over_m @ A_prev.T
-    db = dZ_over_m.sum(axis=1, keepdims=True) if need_db else None
+    dW = np.matmul(dZ_over_m, A_prev.T, out=dW)
+    db = np.sum(dZ_over_m, axis=1, keepdims=True, out=db) if need_db else None
     dA_prev = W.T @ dZ if need_dA_prev else None
     return dA_prev, dW, db
 

@@ -5,6 +5,7 @@ Course notation throughout: X is (n_x, m), one column per example; W[l] is (n[l]
 b[l] is (n[l], 1); parameters is the dict {"W1", "b1", ..., "WL", "bL"}.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,43 @@ from .losses import LOSSES, l2_penalty
 from .validation import check_X, check_Y
 
 BN_MOMENTUM = 0.9
+
+
+class Packed(dict):
+    """A dict of arrays stored back to back in one contiguous 1-D array, `vector` (the course's
+    theta), each value a view of its part. An optimizer then updates all of theta in one pass
+    per operation instead of array by array. Assigning to a key copies into its view, so the
+    vector stays where the values live."""
+
+    def __init__(self, arrays, dtype=None):
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        dtype = np.result_type(*arrays.values()) if dtype is None else dtype
+        self._pack({k: a.shape for k, a in arrays.items()}, dtype)
+        for key, a in arrays.items():
+            self[key][...] = a
+
+    @classmethod
+    def empty(cls, shapes, dtype):
+        """Uninitialized arrays {key: shape} of `dtype` in one vector (for gradients)."""
+        packed = cls.__new__(cls)
+        packed._pack(shapes, dtype)
+        return packed
+
+    def _pack(self, shapes, dtype):
+        sizes = [math.prod(shape) for shape in shapes.values()]
+        self.vector = np.empty(sum(sizes), dtype)
+        offset = 0
+        for (key, shape), size in zip(shapes.items(), sizes, strict=True):
+            super().__setitem__(key, self.vector[offset : offset + size].reshape(shape))
+            offset += size
+
+    def __setitem__(self, key, value):
+        if key not in self:
+            raise KeyError(f"{key!r}: a Packed dict has the fixed keys {', '.join(self)}")
+        self[key][...] = value
+
+    def __reduce__(self):  # a copy or pickle packs copies of the arrays into a new vector
+        return type(self), (dict(self),)
 
 
 @dataclass
@@ -86,7 +124,9 @@ class Network:
         self.init = init
         self.seed = seed
         self.batch_norm = bool(batch_norm)
-        self._parameters = initialize_parameters(self.layer_dims, init, seed, self.batch_norm)
+        self._parameters = Packed(
+            initialize_parameters(self.layer_dims, init, seed, self.batch_norm)
+        )
         self.running_stats = {}
         for l in self._bn_layers():
             self.running_stats[f"mean{l}"] = np.zeros((self.layer_dims[l], 1))
@@ -111,7 +151,8 @@ class Network:
     @property
     def parameters(self):
         """The live dict {"W1", "b1", ..., "WL", "bL"} (gamma[l], beta[l] replace b[l] under
-        batch norm). Assigning a dict checks every key and shape, then copies it in."""
+        batch norm), views of one vector theta (a `Packed` dict). Assigning a dict checks every
+        key and shape, then copies it in."""
         return self._parameters
 
     @parameters.setter
@@ -135,14 +176,15 @@ class Network:
                 raise ValueError(f"parameters[{k!r}] must have shape {shape}; got {v.shape}")
             if not np.isfinite(v).all():
                 raise ValueError(f"parameters[{k!r}] contains NaN or infinity")
-            arrays[k] = np.array(v, dtype=v.dtype if v.dtype.kind == "f" else np.float64)
-        self._parameters = arrays
+            arrays[k] = v if v.dtype.kind == "f" else v.astype(np.float64)
+        self._parameters = Packed(arrays)
 
     def astype(self, dtype):
-        """Convert parameters and running statistics to `dtype` in place (no copy if equal)."""
-        for store in (self._parameters, self.running_stats):
-            for k, v in store.items():
-                store[k] = v.astype(dtype, copy=False)
+        """Convert parameters and running statistics to `dtype` (no copy if equal)."""
+        if self._parameters.vector.dtype != dtype:
+            self._parameters = Packed(self._parameters, dtype)
+        for k, v in self.running_stats.items():
+            self.running_stats[k] = v.astype(dtype, copy=False)
         return self
 
     def _parameters_as(self, dtype):
@@ -204,10 +246,12 @@ class Network:
         """dZ[L] = A[L] - Y; then for l = L..1:  dW[l] = (1/m) dZ[l] A[l-1]^T + (lambda/m) W[l],
         db[l] = (1/m) sum_i dZ[l],  dA[l-1] = W[l]^T dZ[l],  dZ[l-1] = dA[l-1] * g'[l-1](Z[l-1]).
 
-        Returns grads {"dW1", "db1", ...} (with "dgamma1", "dbeta1", ... under batch norm)."""
+        Returns grads {"dW1", "db1", ...} (with "dgamma1", "dbeta1", ... under batch norm),
+        packed like the parameters: grads.vector is dtheta."""
         P = self._parameters_as(AL.dtype)
         m = Y.shape[1]
-        grads, dA = {}, None
+        grads = Packed.empty({"d" + k: v.shape for k, v in P.items()}, AL.dtype)
+        dA = None
         dZ = np.subtract(AL, Y, dtype=AL.dtype)  # integer or float64 labels keep A's dtype
         for l in range(self.L, 0, -1):
             cache = caches[l - 1]
@@ -217,14 +261,12 @@ class Network:
                 if cache.bn is not None:
                     dZ, grads[f"dgamma{l}"], grads[f"dbeta{l}"] = batchnorm_backward(dZ, cache.bn)
             W = P[f"W{l}"]
-            dA, dW, db = linear_backward(
-                dZ, cache.A_prev, W, need_dA_prev=l > 1, need_db=cache.bn is None
+            dA, dW, _ = linear_backward(
+                dZ, cache.A_prev, W, need_dA_prev=l > 1, need_db=cache.bn is None,
+                dW=grads[f"dW{l}"], db=grads.get(f"db{l}"),
             )
             if l2:
                 dW += (l2 / m) * W
-            grads[f"dW{l}"] = dW
-            if db is not None:
-                grads[f"db{l}"] = db
             if l > 1 and caches[l - 2].D is not None:
                 dA = dropout_backward(dA, caches[l - 2].D, caches[l - 2].keep_prob)
         return grads
@@ -297,7 +339,7 @@ class Network:
 
     def restore_state(self, state):
         parameters, running_stats = state
-        self._parameters = {k: v.copy() for k, v in parameters.items()}
+        self._parameters = Packed(parameters)
         self.running_stats = {k: v.copy() for k, v in running_stats.items()}
 
 

@@ -2,6 +2,8 @@
 
 `update(parameters, grads, learning_rate)` changes every parameter theta in place using its
 gradient grads["d" + name]; each optimizer keeps its own state (velocities, squares, step t).
+When parameters and grads are a network's packed dicts (`mlpkit.network.Packed`), the update
+runs once over the whole vector theta (state key "theta") instead of once per array.
 Updates allocate nothing: the state is updated in place and intermediate terms go to work arrays
 kept per parameter (scratch, not state: they are dropped on pickling and copying).
 """
@@ -18,6 +20,21 @@ def _state(store, key, theta):
     if key not in store:
         store[key] = np.zeros_like(theta)
     return store[key]
+
+
+def _vectors(parameters, grads):
+    """[(key, theta, dtheta)] to update: all of theta at once when parameters and grads are
+    packed alike (grads.vector holds "d" + key for each key, in the same order), else one entry
+    per parameter."""
+    theta, dtheta = getattr(parameters, "vector", None), getattr(grads, "vector", None)
+    if (
+        theta is not None
+        and dtheta is not None
+        and theta.shape == dtheta.shape
+        and list(grads) == ["d" + key for key in parameters]
+    ):
+        return [("theta", theta, dtheta)]
+    return [(key, theta, grads["d" + key]) for key, theta in parameters.items()]
 
 
 def _moving_average(average, beta, value, work):
@@ -49,9 +66,9 @@ class GradientDescent(_Optimizer):
     name = "gd"
 
     def update(self, parameters, grads, learning_rate):
-        for key, theta in parameters.items():
+        for key, theta, g in _vectors(parameters, grads):
             (step,) = self._work(key, theta)
-            theta -= np.multiply(learning_rate, grads["d" + key], out=step)
+            theta -= np.multiply(learning_rate, g, out=step)
 
 
 class Momentum(_Optimizer):
@@ -64,10 +81,10 @@ class Momentum(_Optimizer):
         self.v = {}
 
     def update(self, parameters, grads, learning_rate):
-        for key, theta in parameters.items():
+        for key, theta, g in _vectors(parameters, grads):
             v = _state(self.v, key, theta)
             (work,) = self._work(key, theta)
-            _moving_average(v, self.beta, grads["d" + key], work)
+            _moving_average(v, self.beta, g, work)
             theta -= np.multiply(learning_rate, v, out=work)
 
 
@@ -78,10 +95,10 @@ class NesterovMomentum(Momentum):
     name = "nesterov"
 
     def update(self, parameters, grads, learning_rate):
-        for key, theta in parameters.items():
+        for key, theta, g in _vectors(parameters, grads):
             v = _state(self.v, key, theta)
             step, work = self._work(key, theta, 2)
-            _moving_average(v, self.beta, grads["d" + key], work)
+            _moving_average(v, self.beta, g, work)
             step = np.multiply(self.beta, v, out=step)
             step += work  # beta v + (1 - beta) dtheta
             step *= learning_rate
@@ -99,8 +116,7 @@ class RMSprop(_Optimizer):
         self.s = {}
 
     def update(self, parameters, grads, learning_rate):
-        for key, theta in parameters.items():
-            g = grads["d" + key]
+        for key, theta, g in _vectors(parameters, grads):
             s = _state(self.s, key, theta)
             step, work = self._work(key, theta, 2)
             _moving_average(s, self.beta2, np.multiply(g, g, out=step), work)
@@ -116,10 +132,12 @@ class Adam(_Optimizer):
     v_hat = v / (1 - beta1^t);  s_hat = s / (1 - beta2^t);
     theta = theta - alpha v_hat / (sqrt(s_hat) + eps).
 
-    The last line is evaluated with the bias corrections taken out of the arrays (the same
-    value up to rounding, in fewer passes over memory):
-    theta = theta - alpha_t v / (sqrt(s) + eps_t),
-    alpha_t = alpha sqrt(1 - beta2^t) / (1 - beta1^t),  eps_t = eps sqrt(1 - beta2^t)."""
+    Evaluated in fewer passes over memory, the same values up to rounding: the state keeps
+    v' = v / (1 - beta1) and s' = s / (1 - beta2), so v' = beta1 v' + dtheta and
+    s' = beta2 s' + dtheta^2, and the constant factors move into two scalars:
+    theta = theta - alpha_t v' / (sqrt(s') + eps_t),
+    alpha_t = alpha (1 - beta1) sqrt(c2) / (1 - beta1^t),  eps_t = eps sqrt(c2),
+    c2 = (1 - beta2^t) / (1 - beta2)."""
 
     name = "adam"
 
@@ -133,16 +151,16 @@ class Adam(_Optimizer):
 
     def update(self, parameters, grads, learning_rate):
         self.t += 1
-        correction1 = 1 - self.beta1**self.t
-        correction2 = 1 - self.beta2**self.t
-        alpha_t = learning_rate * math.sqrt(correction2) / correction1
-        epsilon_t = self.epsilon * math.sqrt(correction2)
-        for key, theta in parameters.items():
-            g = grads["d" + key]
+        c2 = (1 - self.beta2**self.t) / (1 - self.beta2)
+        alpha_t = learning_rate * (1 - self.beta1) * math.sqrt(c2) / (1 - self.beta1**self.t)
+        epsilon_t = self.epsilon * math.sqrt(c2)
+        for key, theta, g in _vectors(parameters, grads):
             v, s = _state(self.v, key, theta), _state(self.s, key, theta)
             (work,) = self._work(key, theta)
-            _moving_average(v, self.beta1, g, work)
-            _moving_average(s, self.beta2, np.multiply(g, g, out=work), work)
+            v *= self.beta1
+            v += g
+            s *= self.beta2
+            s += np.multiply(g, g, out=work)
             denominator = np.sqrt(s, out=work)
             denominator += epsilon_t
             step = np.divide(v, denominator, out=work)

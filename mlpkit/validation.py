@@ -6,6 +6,16 @@ import numbers
 import numpy as np
 
 
+def all_finite(X):
+    """Whether the 2-D float array X has no NaN or infinity. Its row sums decide first, in one
+    matrix-vector product with no temporary the size of X: a NaN or infinity makes its row's
+    sum NaN or infinite. Only when some sum is not finite (or overflows) is every element
+    checked."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        row_sums = X @ np.ones(X.shape[1], X.dtype)
+        return bool(np.isfinite(row_sums).all() or np.isfinite(X).all())
+
+
 def check_X(X, n_x=None, name="X"):
     """X as a float array (n_x, m), one column per example. float32 and float64 keep their dtype;
     other numeric types become float64."""
@@ -23,7 +33,7 @@ def check_X(X, n_x=None, name="X"):
         raise ValueError(f"{name} is empty (shape {X.shape}); expected at least one example")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    if not np.isfinite(X).all():
+    if not all_finite(X):
         raise ValueError(f"{name} contains NaN or infinity; expected finite values")
     if n_x is not None and X.shape[0] != n_x:
         raise ValueError(
@@ -51,7 +61,7 @@ def check_Y(Y, m, n_y, output_activation, dtype, name="Y"):
             f"X has {m} columns (examples) but {name} has {Y.shape[1]}; they must be equal"
         )
     Y = Y.astype(dtype, copy=False)
-    if not np.isfinite(Y).all():
+    if not all_finite(Y):
         raise ValueError(f"{name} contains NaN or infinity; expected finite values")
     if output_activation == "sigmoid" and not np.isin(Y, (0, 1)).all():
         raise ValueError(f"{name} must hold labels 0 or 1 for a sigmoid output; found other values")

@@ -1,6 +1,8 @@
 """The Network: parameters, prediction, logistic regression, symmetry, the flower data, input
 checks, divergence, dtype, and the backward pass's skipped dA[0]."""
 
+import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -74,6 +76,43 @@ def test_parameters_assignment_copies_and_is_used():
     np.testing.assert_allclose(net.predict_proba(X), expected, rtol=1e-12)
 
 
+def _views_of(packed):
+    return all(np.shares_memory(v, packed.vector) for v in packed.values())
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_parameters_and_grads_are_views_of_one_vector(batch_norm):
+    net = Network([3, 4, 2, 1], seed=0, batch_norm=batch_norm)
+    P = net.parameters
+    assert P.vector.ndim == 1 and P.vector.flags.c_contiguous
+    assert P.vector.size == sum(v.size for v in P.values()) and _views_of(P)
+    np.testing.assert_array_equal(P.vector, np.concatenate([v.ravel() for v in P.values()]))
+    X, Y = classification_data()
+    AL, caches = net.forward(X, training=True)
+    grads = net.backward(AL, Y, caches, l2=0.1)
+    assert list(grads) == ["d" + k for k in P] and _views_of(grads)
+    np.testing.assert_array_equal(grads.vector, np.concatenate([g.ravel() for g in grads.values()]))
+    assert np.isfinite(grads.vector).all()  # every part of the vector was written
+
+
+def test_packed_parameters_stay_packed_through_assignment_copy_and_dtype():
+    net = Network([3, 4, 1], seed=0)
+    net.parameters["W1"] = 7.0  # item assignment writes into the view
+    assert (net.parameters.vector[:12] == 7).all()
+    with pytest.raises(KeyError, match="fixed keys W1, b1, W2, b2"):
+        net.parameters["W3"] = np.zeros((1, 1))
+    net.parameters = {k: np.ones(v.shape, dtype=int) for k, v in net.parameters.items()}
+    assert net.parameters.vector.dtype == np.float64 and _views_of(net.parameters)
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert _views_of(clone.parameters)
+        assert not np.shares_memory(clone.parameters.vector, net.parameters.vector)
+        np.testing.assert_array_equal(clone.parameters.vector, net.parameters.vector)
+    net.astype(np.float32)
+    assert net.parameters.vector.dtype == np.float32 and _views_of(net.parameters)
+    net.restore_state(net.copy_state())
+    assert _views_of(net.parameters)
+
+
 # ------------------------------------------------------------------ forward / backward
 def test_forward_caches_and_backward_grads():
     net = Network([3, 4, 2, 1], hidden_activation="tanh", seed=0)
@@ -94,8 +133,8 @@ def test_backward_never_computes_dA0(monkeypatch):
     calls = []
     real = mlpkit.network.linear_backward
 
-    def spy(dZ, A_prev, W, need_dA_prev=True, need_db=True):
-        result = real(dZ, A_prev, W, need_dA_prev=need_dA_prev, need_db=need_db)
+    def spy(dZ, A_prev, W, need_dA_prev=True, **options):
+        result = real(dZ, A_prev, W, need_dA_prev=need_dA_prev, **options)
         calls.append((W.shape, need_dA_prev, result[0] is None))
         return result
 
@@ -445,3 +484,20 @@ def test_integer_X_becomes_float64():
     net = Network([3, 2, 1], seed=0)
     net.fit(X, Y, epochs=2, learning_rate=0.1)
     assert net.dtype == np.float64 and net.predict_proba(X).dtype == np.float64
+
+
+def test_all_finite_uses_row_sums_and_falls_back_when_they_overflow():
+    from mlpkit.validation import all_finite
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for dtype in (np.float32, np.float64):
+            big = np.full((3, 4), np.finfo(dtype).max / 2, dtype)  # row sums overflow to inf
+            assert all_finite(big)
+            for bad in (np.nan, np.inf, -np.inf):
+                X = np.ones((3, 4), dtype)
+                X[2, 1] = bad
+                assert not all_finite(X)
+                big[0, 0] = bad
+                assert not all_finite(big)
+                big[0, 0] = 1

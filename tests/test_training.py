@@ -221,6 +221,26 @@ def test_adam_by_hand():
     assert adam.t == 3
 
 
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "rmsprop", "adam"])
+def test_a_packed_update_equals_the_update_array_by_array(name):
+    """The network hands optimizers its parameters and gradients as views of one vector each;
+    updating that vector in one go gives the same parameters as updating each array."""
+    X, Y = small_problem(m=20)
+    net = Network([4, 3, 1], seed=0)
+    packed, separate = get_optimizer(name), get_optimizer(name)
+    P_separate = {k: v.copy() for k, v in net.parameters.items()}
+    for _ in range(3):
+        AL, caches = net.forward(X, training=True)
+        grads = net.backward(AL, Y, caches)
+        packed.update(net.parameters, grads, 0.1)
+        separate.update(P_separate, dict(grads), 0.1)
+    for key, value in P_separate.items():
+        np.testing.assert_allclose(net.parameters[key], value, rtol=1e-12)
+    if name != "gd":  # one state array for the whole vector
+        state = packed.v if name != "rmsprop" else packed.s
+        assert list(state) == ["theta"] and state["theta"].shape == net.parameters.vector.shape
+
+
 def test_optimizer_instance_keeps_its_state_across_fits():
     X, Y = small_problem(m=20)
     adam = Adam()
