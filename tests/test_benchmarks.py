@@ -38,7 +38,8 @@ def test_quick_benchmark_prints_every_table():
     out = run.stdout
     for title in ("GEMM peak", "(a) cat network", "(b) ", "(c) ", "(d) peak memory"):
         assert title in out, f"missing table {title!r}:\n{out}"
-    for name in ("course's algorithm", "mlpkit", "scikit-learn", "matrix products alone"):
+    for name in ("course's algorithm", "mlpkit", "scikit-learn", "NumPy hand-fused",
+                 "matrix products alone"):
         assert f"| {name}" in out
     assert "float32" in out and "float64" in out
 
@@ -68,3 +69,24 @@ def test_course_reference_does_the_same_work_as_mlpkit(course):
     np.testing.assert_allclose(history.costs, costs, rtol=1e-12)
     for key, value in parameters.items():
         np.testing.assert_allclose(net.parameters[key], value, rtol=1e-10, atol=1e-14)
+
+
+def test_hand_fused_numpy_loop_does_mlpkit_arithmetic():
+    """The benchmark's NumPy floor (one hand-fused loop) must do the work mlpkit does: from the
+    same parameters and seed, one epoch of Adam gives the same cost and parameters."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import fused_numpy
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    rng = np.random.default_rng(0)
+    dims, m = [12, 8, 6, 3], 70
+    X_rows = rng.standard_normal((m, dims[0]))
+    Y = np.eye(3)[rng.integers(0, 3, m)].T
+    net = Network(dims, output_activation="softmax", seed=1)
+    trained, cost = fused_numpy.adam_epoch(X_rows, Y, dims, 16, 5, net.parameters, 0.01)
+    history = net.fit(X_rows.T, Y, epochs=1, learning_rate=0.01, batch_size=16,
+                      optimizer="adam", seed=5)
+    assert cost == pytest.approx(history.costs[0], rel=1e-12)
+    for key, value in trained.items():
+        np.testing.assert_allclose(net.parameters[key], value, rtol=1e-9, atol=1e-12)
