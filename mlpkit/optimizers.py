@@ -24,14 +24,16 @@ def _state(store, key, theta):
 
 def _vectors(parameters, grads):
     """[(key, theta, dtheta)] to update: all of theta at once when parameters and grads are
-    packed alike (grads.vector holds "d" + key for each key, in the same order), else one entry
-    per parameter."""
+    packed alike (grads.vector holds "d" + key for each key, in the same order, and every value
+    is still a view of its vector), else one entry per parameter."""
     theta, dtheta = getattr(parameters, "vector", None), getattr(grads, "vector", None)
     if (
         theta is not None
         and dtheta is not None
         and theta.shape == dtheta.shape
         and list(grads) == ["d" + key for key in parameters]
+        and all(p.base is theta for p in parameters.values())
+        and all(g.base is dtheta for g in grads.values())
     ):
         return [("theta", theta, dtheta)]
     return [(key, theta, grads["d" + key]) for key, theta in parameters.items()]

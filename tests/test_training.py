@@ -241,6 +241,17 @@ def test_a_packed_update_equals_the_update_array_by_array(name):
         assert list(state) == ["theta"] and state["theta"].shape == net.parameters.vector.shape
 
 
+def test_an_entry_swapped_out_of_the_vector_is_still_updated():
+    """dict.update bypasses the views; the optimizer then updates array by array, so no
+    parameter is silently left out of training."""
+    X, Y = small_problem(m=20)
+    net = Network([4, 3, 1], seed=0)
+    dict.update(net.parameters, {"W1": net.parameters["W1"].copy()})
+    W1 = net.parameters["W1"].copy()
+    net.fit(X, Y, epochs=2, learning_rate=0.1, optimizer="adam")
+    assert not np.allclose(net.parameters["W1"], W1)
+
+
 def test_optimizer_instance_keeps_its_state_across_fits():
     X, Y = small_problem(m=20)
     adam = Adam()
