@@ -35,11 +35,11 @@ class History:
         return len(self.costs)
 
 
-def random_mini_batches(m, batch_size, rng):
-    """Shuffle the m example indices, then cut them into batches of batch_size (the last may be
-    smaller)."""
-    permutation = rng.permutation(m)
-    return [permutation[k : k + batch_size] for k in range(0, m, batch_size)]
+def random_mini_batches(m, batch_size, rng, shuffle=True):
+    """Shuffle the m example indices (unless shuffle=False), then cut them into batches of
+    batch_size (the last may be smaller)."""
+    order = rng.permutation(m) if shuffle else np.arange(m)
+    return [order[k : k + batch_size] for k in range(0, m, batch_size)]
 
 
 def train_step(net, X, Y, optimizer, learning_rate, l2=0.0, keep_prob=None, rng=None):
@@ -54,8 +54,9 @@ def train_step(net, X, Y, optimizer, learning_rate, l2=0.0, keep_prob=None, rng=
 
 
 def train_epoch(net, X, Y, optimizer, learning_rate, batch_size=None, l2=0.0, keep_prob=None,
-                rng=None, examples_first=None):
+                rng=None, examples_first=None, shuffle=True):
     """One pass over the data; returns the epoch's cost, the batch costs averaged over examples.
+    shuffle=False takes the mini-batches in the data's order.
 
     Full batch (batch_size None or >= m) uses X as it is. For mini-batches the examples are
     gathered as rows of `examples_first` = X^T (C-contiguous, computed once per fit) into one
@@ -67,7 +68,7 @@ def train_epoch(net, X, Y, optimizer, learning_rate, batch_size=None, l2=0.0, ke
         examples_first = np.ascontiguousarray(X.T)
     buffer = np.empty((batch_size, X.shape[0]), dtype=examples_first.dtype)
     total = 0.0
-    for batch in random_mini_batches(m, batch_size, rng):
+    for batch in random_mini_batches(m, batch_size, rng, shuffle):
         # mode="clip" (the indices are valid) lets take write straight into the buffer
         X_batch = np.take(examples_first, batch, axis=0, out=buffer[: len(batch)], mode="clip").T
         cost = train_step(net, X_batch, Y[:, batch], optimizer, learning_rate, l2, keep_prob, rng)
@@ -82,6 +83,7 @@ def train(
     epochs=1000,
     learning_rate=0.0075,
     batch_size=None,
+    shuffle=True,
     optimizer="gd",
     lr_schedule=None,
     l2=0.0,
@@ -95,7 +97,8 @@ def train(
 ):
     """Fit `net` to X (n_x, m), Y (n_y, m) and return a History.
 
-    batch_size: None = full batch, 1 = stochastic, else mini-batches reshuffled every epoch.
+    batch_size: None = full batch, 1 = stochastic, else mini-batches reshuffled every epoch
+    (shuffle=False keeps the data's order).
     optimizer: "gd", "momentum", "rmsprop", "adam" (or "nesterov"), or an optimizer instance
     (its state is kept across calls). lr_schedule: a name from mlpkit.schedules or a callable
     (epoch, learning_rate0) -> rate. l2: lambda. keep_prob: dropout's keep probability, one
@@ -139,7 +142,7 @@ def train(
         rate = float(schedule(epoch, learning_rate0))
         with np.errstate(over="ignore", invalid="ignore"):
             cost = train_epoch(
-                net, X, Y, optimizer, rate, batch_size, l2, dropout, rng, examples_first
+                net, X, Y, optimizer, rate, batch_size, l2, dropout, rng, examples_first, shuffle
             )
         if not np.isfinite(cost):
             net.restore_state(start_state)

@@ -533,3 +533,17 @@ def test_gradient_check_rejects_bad_options():
 def test_optimizer_and_schedule_settings_are_checked(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_shuffle_false_takes_batches_in_order():
+    assert [list(b) for b in random_mini_batches(7, 3, np.random.default_rng(0), shuffle=False)] \
+        == [[0, 1, 2], [3, 4, 5], [6]]
+    X, Y = small_problem(m=20)
+
+    def two_epochs(shuffle, seed):
+        net = Network([4, 3, 1], seed=0)
+        return net.fit(X, Y, epochs=2, learning_rate=0.5, batch_size=6, shuffle=shuffle,
+                       seed=seed).costs
+
+    assert two_epochs(False, 0) == two_epochs(False, 1)  # in order: the seed changes nothing
+    assert two_epochs(True, 0) != two_epochs(True, 1)
