@@ -23,6 +23,7 @@ as 6 x samples x weights per epoch (forward 2, backward 4 per weight and example
 import argparse
 import contextlib
 import gc
+import itertools
 import json
 import os
 import platform
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ import course_reference as course  # noqa: E402
 import fused_numpy  # noqa: E402
 
 import mlpkit  # noqa: E402
-from mlpkit.data import load_cat_data, one_hot  # noqa: E402
+from mlpkit.data import flatten_images, load_cat_data, one_hot  # noqa: E402
 
 torch = None  # imported by load_torch(): the "bench" extra is optional
 
@@ -113,8 +114,7 @@ def cat_data(sizes, dtype):
         rng = np.random.default_rng(0)
         images = rng.integers(0, 256, (sizes.cat_m, sizes.cat_dims[0]), dtype=np.uint8)
         labels = rng.integers(0, 2, sizes.cat_m)
-    X_rows = images.reshape(images.shape[0], -1).astype(dtype)
-    X_rows /= 255
+    X_rows = flatten_images(images, dtype).T  # C-contiguous: one row per example
     return X_rows, labels.astype(np.int64), source
 
 
@@ -336,15 +336,28 @@ def step_products(dims, batch_size, dtype):
         A_prev = rng.standard_normal((dims[l - 1], batch_size)).astype(dtype)
         dZ = rng.standard_normal((dims[l], batch_size)).astype(dtype)
         products += [(W, A_prev), (dZ, A_prev.T)] + ([(W.T, dZ)] if l > 1 else [])
-    flops = sum(2 * A.shape[0] * A.shape[1] * B.shape[1] for A, B in products)
-    return products, flops
+    return products
 
 
-def products_seconds(products, steps):
+def epoch_batches(m, batch_size):
+    """[(batch size, how many such steps)] of one epoch: full batches, then the rest."""
+    return [(batch_size, m // batch_size)] + ([(m % batch_size, 1)] if m % batch_size else [])
+
+
+def epoch_product_flops(dims, m, batch_size):
+    """FLOPs of an epoch's products: 2 n[l] n[l-1] per example for Z[l] and for dW[l], and
+    for dA[l-1] when l > 1."""
+    per_example = sum(2 * dims[l] * dims[l - 1] * (3 if l > 1 else 2) for l in range(1, len(dims)))
+    return per_example * m
+
+
+def products_seconds(step_groups):
+    """Seconds for every product of [(products of one step, steps)]."""
     start = time.perf_counter()
-    for _ in range(steps):
-        for A, B in products:
-            A @ B
+    for products, steps in step_groups:
+        for _ in range(steps):
+            for A, B in products:
+                A @ B
     return time.perf_counter() - start
 
 
@@ -443,13 +456,15 @@ def cat_tasks(sizes, cat, have_torch):
 def epoch_tasks(sizes, batch_size, have_torch):
     X_rows, y = mlp_data(sizes)
     Y = one_hot(y, sizes.mlp_dims[-1]).astype(np.float32)
-    products, _ = step_products(sizes.mlp_dims, batch_size, np.float32)
-    steps = -(-sizes.mlp_m // batch_size)
-    tasks = {f"bc floor {batch_size}": lambda: (products_seconds(products, steps), None)}
+    groups = [
+        (step_products(sizes.mlp_dims, size, np.float32), steps)
+        for size, steps in epoch_batches(sizes.mlp_m, batch_size)
+    ]
+    tasks = {f"bc floor {batch_size}": lambda: (products_seconds(groups), None)}
     for name, function in EPOCH_VARIANTS.items():
         if function is torch_epoch and not have_torch:
             continue
-        seeds = iter(range(10**6))
+        seeds = itertools.count()
         tasks[f"bc {name} {batch_size}"] = lambda function=function, seeds=seeds: function(
             X_rows, y, Y, sizes.mlp_dims, batch_size, next(seeds)
         )
@@ -477,11 +492,9 @@ def report_gemm(sizes, results, workloads):
             row("(a) W[1] X and dZ[1] X^T", dt.__name__, flops, times)
     for label, batch_size in zip("bc", sizes.batch_sizes, strict=True):
         if label in workloads:
-            _, flops = step_products(sizes.mlp_dims, batch_size, np.float32)
-            steps = -(-sizes.mlp_m // batch_size)
+            flops = epoch_product_flops(sizes.mlp_dims, sizes.mlp_m, batch_size)
             times = [t for t, _ in results[f"bc floor {batch_size}"]]
-            name = f"({label}) one step's 8 products, batch {batch_size}"
-            row(name, "float32", flops * steps, times)
+            row(f"({label}) an epoch's products, batch {batch_size}", "float32", flops, times)
     return (
         "GEMM peak of this machine (numpy matrix products; GFLOP/s = 2 M N K / seconds)\n"
         + table(["product", "dtype", "GFLOP/s (median)", "GFLOP/s (best)"], rows)
@@ -779,7 +792,7 @@ def main(argv=None):
     if args.repeats is not None:
         if args.repeats < 1:
             parser.error("--repeats must be >= 1")
-        sizes = Sizes(**{**sizes.__dict__, "repeats": args.repeats})
+        sizes = replace(sizes, repeats=args.repeats)
     if args.threads < 1:
         parser.error("--threads must be >= 1")
     if not args.only or set(args.only) - set("abcd"):
