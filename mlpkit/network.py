@@ -181,7 +181,7 @@ class Network:
 
     def astype(self, dtype):
         """Convert parameters and running statistics to `dtype` (no copy if equal)."""
-        if self._parameters.vector.dtype != dtype:
+        if self.dtype != dtype:
             self._parameters = Packed(self._parameters, dtype)
         for k, v in self.running_stats.items():
             self.running_stats[k] = v.astype(dtype, copy=False)
