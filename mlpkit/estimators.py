@@ -29,7 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, gen_batches
+from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -39,7 +39,8 @@ from .network import Network
 from .optimizers import Adam, GradientDescent, Momentum, NesterovMomentum, RMSprop
 from .persistence import network_from_state, network_to_state
 from .schedules import SCHEDULES, get_schedule
-from .training import train_epoch, train_step
+from .training import train_epoch
+from .validation import all_finite
 
 # scikit-learn's activation names -> the engine's
 HIDDEN = {
@@ -173,6 +174,7 @@ class BaseMLP(BaseEstimator):
         return (NesterovMomentum if self.nesterovs_momentum else Momentum)(self.momentum)
 
     def _engine_rate(self, rate):
+        """lr' = lr / (1 - mu) for sgd with momentum mu, else lr."""
         if self.solver == "sgd" and self.momentum > 0:
             return rate / (1 - self.momentum)
         return rate
@@ -190,6 +192,8 @@ class BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, incremental=False):
+        if incremental:
+            self._check_partial_fit()
         hidden = self._hidden_sizes()
         keep_prob = self._keep_prob(len(hidden))
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
@@ -207,6 +211,11 @@ class BaseMLP(BaseEstimator):
         self._fit_stochastic(X, Y, keep_prob, incremental)
         return self
 
+    def _check_partial_fit(self):
+        """partial_fit trains on all of its data, so it has no validation split."""
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+
     def _initialize(self, layer_dims, dtype):
         self.n_iter_ = 0
         self.t_ = 0
@@ -223,30 +232,18 @@ class BaseMLP(BaseEstimator):
         ).astype(dtype)
         self.loss_curve_ = []
         self._no_improvement_count = 0
-        self._solver_state = None
-        if self.early_stopping:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-            self._best_state = self.network_.copy_state()
-        else:
-            self.best_loss_ = np.inf
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+        self._engine_optimizer = None
+        self.best_loss_ = np.inf
+        self.validation_scores_ = self.best_validation_score_ = None
 
     def _fit_stochastic(self, X, Y, keep_prob, incremental):
-        if not incremental or self._solver_state is None:
-            # optimizer, current rate, epochs run with it; kept across partial_fit calls
-            self._solver_state = [self._optimizer(), float(self.learning_rate_init), 0]
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
+        if not incremental or self._engine_optimizer is None:
+            self._start_solver()
+        self._start_stopping()
+        X_val = y_val = None
         if self.early_stopping:
-            self._start_early_stopping()
             X, X_val, Y, Y_val = self._validation_split(X, Y)
-        else:
-            X_val = Y_val = None
-            if self.best_loss_ is None:  # early stopping was on in the previous fit
-                self.best_loss_ = np.inf
+            y_val = self._validation_targets(Y_val)
         X = np.ascontiguousarray(X)  # the engine gathers mini-batches from its rows
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
@@ -257,7 +254,7 @@ class BaseMLP(BaseEstimator):
             self.n_iter_ = 0
             for _ in range(self.max_iter):
                 loss = self._run_epoch(X, Y, batch_size, keep_prob, rng, schedule)
-                if self._end_epoch(loss, n_samples, X_val, Y_val, schedule) or incremental:
+                if self._end_epoch(loss, n_samples, X_val, y_val, schedule) or incremental:
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
@@ -271,19 +268,37 @@ class BaseMLP(BaseEstimator):
         if self.early_stopping:
             self.network_.restore_state(self._best_state)
 
-    def _end_epoch(self, loss, n_samples, X_val, Y_val, schedule):
+    def _start_solver(self):
+        """A new optimizer at learning_rate_init; partial_fit calls keep it, its rate and its
+        epoch count."""
+        self._engine_optimizer = self._optimizer()
+        self._rate = float(self.learning_rate_init)
+        self._epoch = 0
+
+    def _start_stopping(self):
+        """Early stopping's bookkeeping, at the start of every fit (a warm start may switch it
+        on or off): the best state so far is the network as it starts."""
+        if self.early_stopping:
+            if self.validation_scores_ is None:
+                self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            self.best_loss_ = None
+            self._best_state = self.network_.copy_state()
+        elif self.best_loss_ is None:
+            self.best_loss_ = np.inf
+
+    def _end_epoch(self, loss, n_samples, X_val, y_val, schedule):
         """scikit-learn's end-of-epoch bookkeeping: loss_curve_, t_, the no-improvement count,
         invscaling's rate lr_init / (t + 1)^power_t. Returns True to stop."""
         self.loss_ = loss
         self.n_iter_ += 1
-        self._solver_state[2] += 1
+        self._epoch += 1
         self.t_ += n_samples
         self.loss_curve_.append(loss)
         if self.verbose:
             print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-        self._update_no_improvement_count(X_val, Y_val)
+        self._update_no_improvement_count(X_val, y_val)
         if schedule == "invscaling":
-            self._solver_state[1] = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+            self._rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
         if self._no_improvement_count > self.n_iter_no_change:
             if self._trigger_stopping(schedule):
                 return True
@@ -291,24 +306,18 @@ class BaseMLP(BaseEstimator):
         return False
 
     def _run_epoch(self, X, Y, batch_size, keep_prob, rng, schedule):
-        """One epoch through the engine; returns the epoch's loss (batch losses, L2 included,
-        averaged over examples)."""
-        optimizer, rate, epoch = self._solver_state
+        """One epoch through the engine; returns its loss J = (1/m) sum_b m_b J_b, where
+        J_b = batch b's loss + (alpha / 2 m_b) sum ||W||^2."""
+        rate = self._rate
         if callable(schedule):
-            rate = float(schedule(epoch, self.learning_rate_init))
+            rate = float(schedule(self._epoch, self.learning_rate_init))
         rate = self._engine_rate(rate)
-        net, XT, YT = self.network_, X.T, Y.T
+        net, XT, YT, optimizer = self.network_, X.T, Y.T, self._engine_optimizer
         with np.errstate(over="ignore", invalid="ignore"):
-            if self.shuffle:
-                loss = train_epoch(
-                    net, XT, YT, optimizer, rate, batch_size, self.alpha, keep_prob, rng, X
-                )
-            else:
-                loss = sum(
-                    train_step(net, XT[:, s], YT[:, s], optimizer, rate, self.alpha, keep_prob, rng)
-                    * (s.stop - s.start)
-                    for s in gen_batches(X.shape[0], batch_size)
-                ) / X.shape[0]
+            loss = train_epoch(
+                net, XT, YT, optimizer, rate, batch_size, self.alpha, keep_prob, rng, X,
+                shuffle=self.shuffle,
+            )
         if not np.isfinite(loss):
             raise ValueError(
                 f"Solver produced non-finite loss ({loss}) at iteration {self.n_iter_ + 1}. "
@@ -318,6 +327,8 @@ class BaseMLP(BaseEstimator):
         return loss
 
     def _batch_size(self, n_samples):
+        """'auto' = min(200, n); an int larger than n is clipped to n, with scikit-learn's
+        warning."""
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
@@ -326,15 +337,7 @@ class BaseMLP(BaseEstimator):
                 "clipped",
                 stacklevel=6,
             )
-        return int(np.clip(self.batch_size, 1, n_samples))
-
-    def _start_early_stopping(self):
-        # a warm start may switch early stopping on after a fit without it
-        if self.validation_scores_ is None:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-            self._best_state = self.network_.copy_state()
+        return min(self.batch_size, n_samples)
 
     def _validation_split(self, X, Y):
         """scikit-learn's train_test_split; stratified for single-label classification when
@@ -357,11 +360,15 @@ class BaseMLP(BaseEstimator):
     def _stratify_labels(self, Y):
         return None
 
-    def _update_no_improvement_count(self, X_val, Y_val):
+    def _validation_targets(self, Y_val):
+        """The validation targets `_score_outputs` compares with: Y_val here."""
+        return Y_val
+
+    def _update_no_improvement_count(self, X_val, y_val):
         """scikit-learn's rule: count epochs whose training loss (or, with early stopping,
         validation score) did not improve on the best by more than tol."""
         if self.early_stopping:
-            score = self._validation_score(X_val, Y_val)
+            score = self._validation_score(X_val, y_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -390,22 +397,22 @@ class BaseMLP(BaseEstimator):
             if self.verbose:
                 print(msg + " Stopping.")
             return True
-        if self._solver_state[1] <= MIN_ADAPTIVE_RATE:
+        if self._rate <= MIN_ADAPTIVE_RATE:
             if self.verbose:
                 print(msg + " Learning rate too small. Stopping.")
             return True
-        self._solver_state[1] /= 5.0
+        self._rate /= 5.0
         if self.verbose:
-            print(msg + f" Setting learning rate to {self._solver_state[1]:f}")
+            print(msg + f" Setting learning rate to {self._rate:f}")
         return False
 
-    def _validation_score(self, X, Y):
-        """Accuracy (classifier) or R^2 (regressor) on the encoded validation targets; NaN
-        when the predictions are not finite."""
+    def _validation_score(self, X, y):
+        """Accuracy (classifier) or R^2 (regressor) against the validation targets y from
+        `_validation_targets`; NaN when the predictions are not finite."""
         out = self._forward(X)
-        if not np.isfinite(out).all():
+        if not all_finite(out):
             return np.nan
-        return self._score_encoded(out, Y)
+        return self._score_outputs(out, y)
 
     # ------------------------------------------------------------------ prediction
     def _forward(self, X):
@@ -483,7 +490,7 @@ class BaseMLP(BaseEstimator):
         for name, value in fitted.items():
             setattr(estimator, name, value)
         estimator._no_improvement_count = 0
-        estimator._solver_state = None
+        estimator._engine_optimizer = None
         estimator._restore_extra_state(meta)
         return estimator
 
@@ -574,8 +581,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return None
         return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
 
-    def _score_encoded(self, out, Y):
-        return accuracy_score(self._decode(Y), self._decode(out))
+    def _validation_targets(self, Y_val):
+        """The validation labels, decoded once per fit."""
+        return self._decode(Y_val)
+
+    def _score_outputs(self, out, y):
+        return accuracy_score(y, self._decode(out))
 
     def _decode(self, out):
         return self._label_binarizer.inverse_transform(out.ravel() if out.shape[1] == 1 else out)
@@ -590,6 +601,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def partial_fit(self, X, y, classes=None):
         """One epoch over (X, y), continuing the optimizer's state; `classes` (all labels) is
         required on the first call."""
+        self._check_partial_fit()  # before classes_ is set
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
@@ -603,7 +615,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._decode(self._forward_checked(X))
 
     def predict_proba(self, X):
-        """Probabilities (n_samples, n_classes) in the order of classes_."""
+        """Probabilities (n_samples, n_classes) in the order of classes_; one output unit p
+        (binary) gives [1 - p, p]."""
         out = self._forward_checked(X)
         if self.n_outputs_ == 1:
             return np.column_stack([1 - out[:, 0], out[:, 0]])
@@ -684,8 +697,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         X, y = self._validate_X_y(X, y, reset, y_numeric=True)
         return X, y.reshape(X.shape[0], -1).astype(X.dtype)
 
-    def _score_encoded(self, out, Y):
-        return r2_score(Y, out)
+    def _score_outputs(self, out, y):
+        return r2_score(y, out)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

@@ -6,7 +6,13 @@ import warnings
 import numpy as np
 import pytest
 from scipy.stats import loguniform
-from sklearn.datasets import load_breast_cancer, load_digits, make_classification, make_regression
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    make_classification,
+    make_regression,
+)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import (
     GridSearchCV,
@@ -18,6 +24,7 @@ from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 import mlpkit
@@ -267,6 +274,26 @@ def test_partial_fit_rejects_early_stopping(binary):
         MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
 
 
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_partial_fit_with_early_stopping_changes_nothing(cls, binary):
+    """The check comes before anything is set: an unfitted model stays unfitted, a fitted one
+    keeps its weights and its counts."""
+    X, y = binary
+    extra = dict(classes=[0, 1]) if cls is MLPClassifier else {}
+    unfitted = small(cls, early_stopping=True)
+    with pytest.raises(ValueError, match="early_stopping"):
+        unfitted.partial_fit(X, y, **extra)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(unfitted)
+    fitted = small(cls).fit(X, y)
+    coefs, n_iter, t = [c.copy() for c in fitted.coefs_], fitted.n_iter_, fitted.t_
+    with pytest.raises(ValueError, match="early_stopping"):
+        fitted.set_params(early_stopping=True).partial_fit(X, y)
+    assert (fitted.n_iter_, fitted.t_) == (n_iter, t)
+    for before, after in zip(coefs, fitted.coefs_, strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
 def test_warm_start_keeps_classes_and_architecture(binary):
     X, y = binary
     model = small(MLPClassifier, warm_start=True).fit(X, y)
@@ -443,6 +470,25 @@ def test_early_stopping_restores_the_best_epoch(blobs):
     assert model.score(X_val, y_val) == model.best_validation_score_
 
 
+def test_warm_start_switches_early_stopping_on_and_off(blobs):
+    X, y = blobs
+    model = small(MLPClassifier, warm_start=True, max_iter=5, tol=0).fit(X, y)
+    assert model.validation_scores_ is None and np.isfinite(model.best_loss_)
+    model.set_params(early_stopping=True).fit(X, y)
+    assert model.best_loss_ is None and len(model.validation_scores_) == model.n_iter_
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    model.set_params(early_stopping=False).fit(X, y)
+    assert model.best_loss_ == min(model.loss_curve_[-model.n_iter_:])
+
+
+def test_batch_size_larger_than_the_data_is_clipped(binary):
+    X, y = binary
+    with pytest.warns(UserWarning, match="clipped"):
+        clipped = small(MLPClassifier, batch_size=len(X) + 1, max_iter=3).fit(X, y)
+    full = small(MLPClassifier, batch_size=len(X), max_iter=3).fit(X, y)
+    assert clipped.loss_curve_ == full.loss_curve_
+
+
 def test_adaptive_divides_the_rate_by_five_then_stops(binary, capsys):
     model = small(
         MLPClassifier, solver="sgd", learning_rate="adaptive", tol=10.0, n_iter_no_change=1,
@@ -518,6 +564,21 @@ def test_state_round_trip_gives_identical_predictions(cls, params, target, blobs
     assert loaded.network_.dtype == model.network_.dtype
     loaded.set_params(early_stopping=False).partial_fit(X, y)  # a loaded model trains on
     assert loaded.n_iter_ == 1
+
+
+def test_loaded_model_warm_starts_with_early_stopping(tmp_path):
+    """A loaded model has no early-stopping snapshot of its own: a warm-started fit takes the
+    network it starts from as the best so far and continues validation_scores_."""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = small(MLPClassifier, early_stopping=True, validation_fraction=0.2).fit(X, y)
+    loaded = mlpkit.load(mlpkit.save(model, tmp_path / "iris.npz"))
+    scores = list(loaded.validation_scores_)
+    loaded.set_params(warm_start=True, max_iter=10).fit(X, y)
+    assert loaded.validation_scores_[: len(scores)] == scores
+    assert len(loaded.validation_scores_) == len(scores) + loaded.n_iter_
+    assert loaded.best_validation_score_ == max(loaded.validation_scores_)
+    assert loaded.best_loss_ is None and loaded.score(X, y) > 0.7
 
 
 def test_from_state_checks_the_class(binary):
