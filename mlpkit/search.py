@@ -68,82 +68,90 @@ class _Distribution:
         return _plain(values) if size is None else values
 
 
-class Uniform(_Distribution):
-    """x ~ U[lo, hi] (for hyperparameters that act linearly, e.g. keep_prob)."""
+class _ScaledUniform(_Distribution):
+    """x = value(r),  r ~ U[lo, hi]: a uniform exponent r mapped onto the scale where the
+    hyperparameter acts. Subclasses give the map, _value(r), and its inverse, _exponent(x),
+    which also checks that x is in the map's range."""
+
+    _what = ""  # how error messages name the distribution
 
     def __init__(self, lo, hi):
-        self.lo, self.hi = _check_range(lo, hi, "Uniform")
+        self.lo, self.hi = _check_range(lo, hi, self._what)
+
+    @property
+    def bounds(self):
+        """The range of x: (min, max) of value(lo) and value(hi)."""
+        ends = self._value(self.lo), self._value(self.hi)
+        return min(ends), max(ends)
+
+    def _from_unit(self, u):
+        return self._value(self.lo + u * (self.hi - self.lo))
+
+    def zoom(self, values, margin=0.1):
+        """The same distribution over the exponents r = exponent(x) of `values`, padded by
+        margin x the old exponent width."""
+        return type(self)(*_zoomed_interval(self._exponent(values), self.lo, self.hi, margin))
+
+
+class Uniform(_ScaledUniform):
+    """x ~ U[lo, hi] (for hyperparameters that act linearly, e.g. keep_prob)."""
+
+    _what = "Uniform"
 
     def __repr__(self):
         return f"Uniform({self.lo:g}, {self.hi:g})"
 
-    @property
-    def bounds(self):
-        return self.lo, self.hi
+    def _value(self, r):
+        return r
 
-    def _from_unit(self, u):
-        return self.lo + u * (self.hi - self.lo)
-
-    def zoom(self, values, margin=0.1):
-        """The same distribution over the range of `values`, padded by margin x the old width."""
-        return Uniform(*_zoomed_interval(values, self.lo, self.hi, margin))
+    def _exponent(self, x):
+        return x
 
 
-class LogUniform(_Distribution):
+class LogUniform(_ScaledUniform):
     """a = 10^r,  r ~ U[lo, hi]: the learning rate's scale. lo and hi are exponents:
     LogUniform(-4, 0) samples a in [0.0001, 1], as many values in [0.0001, 0.001] as in [0.1, 1]."""
 
-    def __init__(self, lo, hi):
-        self.lo, self.hi = _check_range(lo, hi, "LogUniform (exponents: a = 10^r, r in [lo, hi])")
+    _what = "LogUniform (exponents: a = 10^r, r in [lo, hi])"
 
     def __repr__(self):
         return f"LogUniform(10^[{self.lo:g}, {self.hi:g}])"
 
-    @property
-    def bounds(self):
-        """The range of a: (10^lo, 10^hi)."""
-        return 10.0**self.lo, 10.0**self.hi
+    def _value(self, r):
+        return 10.0**r
 
-    def _from_unit(self, u):
-        return 10.0 ** (self.lo + u * (self.hi - self.lo))
-
-    def zoom(self, values, margin=0.1):
-        """The exponents r = log10(a) of `values`, padded by margin x the old exponent width."""
-        values = np.asarray(values, dtype=float)
-        if (values <= 0).any():
+    def _exponent(self, a):
+        """r = log10(a), for a > 0."""
+        a = np.asarray(a, dtype=float)
+        if (a <= 0).any():
             raise ValueError("LogUniform.zoom needs values > 0")
-        return LogUniform(*_zoomed_interval(np.log10(values), self.lo, self.hi, margin))
+        return np.log10(a)
 
 
-class OneMinusLogUniform(_Distribution):
+class OneMinusLogUniform(_ScaledUniform):
     """beta = 1 - 10^r,  r ~ U[lo, hi] (hi <= 0): an averaging beta's scale, where 1/(1 - beta)
     is the window averaged over. OneMinusLogUniform(-3, -1) samples beta in [0.9, 0.999], as
     many in [0.9, 0.99] as in [0.99, 0.999]."""
 
+    _what = "OneMinusLogUniform (exponents: beta = 1 - 10^r, r in [lo, hi])"
+
     def __init__(self, lo, hi):
-        what = "OneMinusLogUniform (exponents: beta = 1 - 10^r, r in [lo, hi])"
-        self.lo, self.hi = _check_range(lo, hi, what)
+        super().__init__(lo, hi)
         if self.hi > 0:
-            raise ValueError(f"{what}: needs hi <= 0 so that beta >= 0; got hi={hi!r}")
+            raise ValueError(f"{self._what}: needs hi <= 0 so that beta >= 0; got hi={hi!r}")
 
     def __repr__(self):
         return f"OneMinusLogUniform(1 - 10^[{self.lo:g}, {self.hi:g}])"
 
-    @property
-    def bounds(self):
-        """The range of beta: (1 - 10^hi, 1 - 10^lo)."""
-        return 1 - 10.0**self.hi, 1 - 10.0**self.lo
+    def _value(self, r):
+        return 1 - 10.0**r
 
-    def _from_unit(self, u):
-        return 1 - 10.0 ** (self.lo + u * (self.hi - self.lo))
-
-    def zoom(self, values, margin=0.1):
-        """The exponents r = log10(1 - beta) of `values`, padded by margin x the old width."""
-        values = np.asarray(values, dtype=float)
-        if (values >= 1).any():
+    def _exponent(self, beta):
+        """r = log10(1 - beta), for beta < 1."""
+        beta = np.asarray(beta, dtype=float)
+        if (beta >= 1).any():
             raise ValueError("OneMinusLogUniform.zoom needs values < 1")
-        exponents = np.log10(1 - values)
-        return OneMinusLogUniform(*_zoomed_interval(exponents, self.lo, self.hi, margin))
+        return np.log10(1 - beta)
 
 
 class IntUniform(_Distribution):
@@ -242,7 +250,11 @@ def sample_trials(space, n_trials, seed=None, add_seed=True):
 
     With add_seed (and no "seed" in space), each trial also gets its own "seed" (network init,
     shuffling, dropout), so a trial's dict alone reproduces it."""
-    space = check_space(space)
+    return _sample_trials(check_space(space), n_trials, seed, add_seed)
+
+
+def _sample_trials(space, n_trials, seed, add_seed):
+    """sample_trials for a space that check_space has already checked."""
     n_trials = check_int(n_trials, "n_trials", 1)
     sample_seq, seed_seq = _seed_sequence(seed).spawn(2)
     rng = np.random.default_rng(sample_seq)
@@ -299,6 +311,7 @@ def run_trials(trials, data, train_fn=None, fixed=None, n_jobs=1, progress=True,
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
         raise ValueError(f"n_jobs must be a nonzero integer (-1 = all cores); got {n_jobs!r}")
     workers = max(1, min(effective_n_jobs(n_jobs), len(trials)))
+    # loky caps its workers alike, but only for *_NUM_THREADS variables unset in this process
     if blas_threads is None:
         blas_threads = max(1, cpu_count() // workers)
     else:
@@ -320,10 +333,10 @@ TRIAL_KEYS = (*NETWORK_KEYS, *FIT_KEYS, *OPTIMIZER_KEYS, "seed")
 def train_network(params, X, Y, X_dev, Y_dev):
     """Build a Network from params (see `build_network`), fit it on (X, Y), score it on
     (X_dev, Y_dev). Returns {"dev_score", "train_score", "dev_cost"}."""
-    Y = _label_rows(Y)
     net, fit_options = build_network(params, X, Y)
+    # fit, evaluate and score take a 1-D Y as one row themselves (check_Y)
     net.fit(X, Y, **fit_options)
-    dev_cost, dev_score = net.evaluate(X_dev, _label_rows(Y_dev))
+    dev_cost, dev_score = net.evaluate(X_dev, Y_dev)
     return {"dev_score": dev_score, "train_score": net.score(X, Y), "dev_cost": dev_cost}
 
 
@@ -391,7 +404,8 @@ def make_optimizer(params):
     optimizer = params.get("optimizer", "gd")
     if not isinstance(optimizer, str):
         return copy.deepcopy(get_optimizer(optimizer))
-    get_optimizer(optimizer)  # a clear error for an unknown name
+    if optimizer not in OPTIMIZERS:
+        get_optimizer(optimizer)  # raises the error that lists the known names
     cls = OPTIMIZERS[optimizer]
     accepted = inspect.signature(cls).parameters
     return cls(**{k: params[k] for k in OPTIMIZER_KEYS if k in params and k in accepted})
@@ -494,25 +508,37 @@ def random_search(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, n_jobs=
     best dev score first; the same seed gives the same results for any n_jobs."""
     train_fn, fixed = _train_fn_and_fixed(train_fn_or_spec)
     space = check_space(space)
-    trials = sample_trials(space, n_trials, seed, add_seed="seed" not in fixed)
-    rows = run_trials(trials, (X, Y, X_dev, Y_dev), train_fn, fixed, n_jobs, progress,
-                      blas_threads)
+    rows = _search_round(space, n_trials, seed, (X, Y, X_dev, Y_dev), train_fn, fixed,
+                         n_jobs=n_jobs, progress=progress, blas_threads=blas_threads)
     return SearchResults(rows, [space], fixed)
+
+
+def _search_round(space, n_trials, seed, data, train_fn, fixed, **run_options):
+    """One round: n_trials sampled from the checked `space` with `seed`, then run_trials
+    (run_options: n_jobs, progress, blas_threads, desc). The rows in the trials' order."""
+    trials = _sample_trials(space, n_trials, seed, add_seed="seed" not in fixed)
+    return run_trials(trials, data, train_fn, fixed, **run_options)
 
 
 def zoom_space(space, results, zoom=0.25, margin=0.1):
     """The space narrowed to the region of the best trials: each distribution's zoom() over the
     values of the best ceil(zoom x n) trials (at least 2 where there are; NaN scores left out),
     padded by margin x the current width. Distributions without zoom() stay as they are."""
+    return _zoom_space(check_space(space), results, zoom, margin)
+
+
+def _zoom_space(space, results, zoom, margin):
+    """zoom_space for a space that check_space has already checked."""
     if not 0 < zoom <= 1:
         raise ValueError(f"zoom must be in (0, 1] (the fraction of best trials kept); got {zoom!r}")
-    finite = [row for row in sorted(results, key=_rank_key) if not _rank_key(row)[0]]
+    ranked = sorted(((_rank_key(row), row) for row in results), key=lambda pair: pair[0])
+    finite = [row for (bad, _), row in ranked if not bad]
     if not finite:
         raise ValueError("no trial has a finite dev score, so there is no best region to zoom into")
     best = finite[: max(min(2, len(finite)), math.ceil(zoom * len(finite)))]
     return {
         name: dist.zoom([row[name] for row in best], margin) if hasattr(dist, "zoom") else dist
-        for name, dist in check_space(space).items()
+        for name, dist in space.items()
     }
 
 
@@ -529,10 +555,10 @@ def coarse_to_fine(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, rounds
     rows, spaces = [], []
     for r, round_seed in enumerate(_seed_sequence(seed).spawn(rounds)):
         spaces.append(space)
-        trials = sample_trials(space, n_trials, round_seed, add_seed="seed" not in fixed)
-        found = run_trials(trials, (X, Y, X_dev, Y_dev), train_fn, fixed, n_jobs, progress,
-                           blas_threads, desc=f"round {r + 1}/{rounds}")
+        found = _search_round(space, n_trials, round_seed, (X, Y, X_dev, Y_dev), train_fn, fixed,
+                              n_jobs=n_jobs, progress=progress, blas_threads=blas_threads,
+                              desc=f"round {r + 1}/{rounds}")
         rows += [{"round": r + 1, **row} for row in found]
         if r < rounds - 1:
-            space = zoom_space(space, found, zoom, margin)
+            space = _zoom_space(space, found, zoom, margin)
     return SearchResults(rows, spaces, fixed)

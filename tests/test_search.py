@@ -169,6 +169,19 @@ def test_zoom_narrows_each_distribution_to_the_best_values():
         LogUniform(-4, 0).zoom([1e-3], margin=0)
 
 
+
+@pytest.mark.parametrize(
+    "dist, values",
+    [(Uniform(0, 1), [0.2, 0.4]), (LogUniform(-4, 0), [1e-3, 1e-2]),
+     (OneMinusLogUniform(-3, -1), [0.95, 0.99])],
+    ids=repr,
+)
+def test_zoom_keeps_the_distribution_and_its_scale(dist, values):
+    zoomed = dist.zoom(values, margin=0.1)
+    assert type(zoomed) is type(dist) and repr(zoomed).startswith(repr(dist).split("(")[0] + "(")
+    lo, hi = zoomed.bounds
+    assert dist.bounds[0] <= lo < min(values) and max(values) < hi <= dist.bounds[1]
+
 def test_zoom_space_uses_the_best_trials_only():
     space = {"learning_rate": LogUniform(-5, 0), "hidden": IntUniform(1, 50)}
     rows = [
@@ -228,6 +241,15 @@ def test_results_are_sorted_by_dev_score_and_printed_as_a_table():
     assert str(results) == table
     assert results.format_table(max_rows=3).splitlines()[-1] == "... 9 more"
 
+
+
+def test_best_params_of_results_built_from_rows_alone():
+    # no spaces: the sampled keys are the best row's keys other than the metrics
+    metrics = {"train_score": 0.6, "dev_cost": 0.7, "seconds": 1.0, "error": None}
+    rows = [{"learning_rate": 0.2, "seed": 4, "dev_score": 0.4, **metrics},
+            {"learning_rate": 0.1, "seed": 3, "dev_score": 0.5, **metrics}]
+    results = SearchResults(rows, fixed={"epochs": 5})
+    assert results.best_params() == {"epochs": 5, "learning_rate": 0.1, "seed": 3}
 
 def test_a_diverging_trial_is_recorded_and_ranked_last():
     results = random_search(diverges_above_one, {"learning_rate": LogUniform(-1, 1)}, 10,
