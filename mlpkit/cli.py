@@ -142,24 +142,16 @@ def _load_classifier(path):
     return model
 
 
-def _targets(labels, n_classes):
-    from .data import one_hot
-
-    return labels.reshape(1, -1).astype(np.float64) if n_classes == 2 else one_hot(
-        labels, n_classes
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # train
 # ---------------------------------------------------------------------------------------------
 
 
 def cmd_train(args):
+    from sklearn.metrics import accuracy_score
     from sklearn.model_selection import train_test_split
     from tqdm import tqdm
 
-    from .network import Network
     from .persistence import ImageClassifier, save
     from .plots import plot_costs
 
@@ -185,20 +177,14 @@ def cmd_train(args):
         )
         validation = (val_images, val_labels)
 
-    n_y = 1 if len(classes) == 2 else len(classes)
-    net = Network(
-        [size * size * 3, *args.hidden, n_y],
-        output_activation="sigmoid" if n_y == 1 else "softmax",
-        init=INIT,
-        seed=seed,
-        batch_norm=args.batch_norm,
-    )
-    model = ImageClassifier(net, classes, size)
-    X, Y = model.preprocess(images), _targets(labels, len(classes))
+    model = ImageClassifier.build(classes, size, args.hidden, init=INIT, seed=seed,
+                                  batch_norm=args.batch_norm)
+    net = model.network
+    X, Y = model.preprocess(images), model.targets(labels)
     monitor, monitor_name = validation or test, "val" if validation else "test"
     validation_data = None
     if monitor is not None:
-        validation_data = (model.preprocess(monitor[0]), _targets(monitor[1], len(classes)))
+        validation_data = (model.preprocess(monitor[0]), model.targets(monitor[1]))
 
     print(f"training {net.layer_dims} on {X.shape[1]} images of {classes} (seed {seed})")
     with tqdm(total=args.epochs, desc="training", unit="epoch", file=sys.stderr) as bar:
@@ -221,12 +207,13 @@ def cmd_train(args):
     if validation is not None:
         scores["validation_accuracy"] = history.val_scores[-1]
     if test is not None:
-        scores["test_accuracy"] = float(np.mean(model.predict(test[0]) == test[1]))
+        X_test = validation_data[0] if monitor is test else model.preprocess(test[0])
+        # net.predict: class indices (1, m), as 0/1 for a sigmoid output
+        scores["test_accuracy"] = float(accuracy_score(test[1], net.predict(X_test)[0]))
     for name, value in scores.items():
         print(f"{name.replace('_', ' ')}: {value:.4f}")
 
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     options = {k: getattr(args, k) for k in (
         "epochs", "learning_rate", "optimizer", "batch_size", "l2", "dropout", "batch_norm")}
     metadata = {"data": str(args.data), "seed": seed, "options": options,

@@ -9,27 +9,30 @@ and the kind is looked up in an explicit registry, never imported by name from t
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import numbers
-import os
-import uuid
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .data import Standardizer, flatten_images
-from .initializers import INITIALIZERS
+from .files import atomic_write
 from .network import Network
 
 FORMAT = "mlpkit-model"
 FORMAT_VERSION = 1
 HEADER = "mlpkit_header"
 
-# model kind recorded in the file -> module of mlpkit defining it (with _to_state/_from_state)
-_STATE_KINDS = {"MLPClassifier": "estimators", "MLPRegressor": "estimators"}
+# model kind recorded in the file -> module of mlpkit defining that class; the estimators (and
+# scikit-learn) are imported only when a model or file of theirs comes along
+_KINDS = {
+    "Network": "network",
+    "ImageClassifier": "persistence",
+    "MLPClassifier": "estimators",
+    "MLPRegressor": "estimators",
+}
 
 
 class ModelFileError(ValueError):
@@ -52,7 +55,6 @@ def network_to_state(net):
         "batch_norm": net.batch_norm,
         "init": init,
         "seed": int(net.seed) if isinstance(net.seed, numbers.Integral) else None,
-        "dtype": str(net.dtype),
     }
     arrays = {f"param.{k}": v for k, v in net.parameters.items()}
     arrays.update({f"stat.{k}": v for k, v in net.running_stats.items()})
@@ -63,16 +65,15 @@ def network_from_state(meta, arrays):
     """The Network that `network_to_state` described; ModelFileError if meta or arrays don't
     fit together."""
     try:
-        init = meta.get("init")
         net = Network(
             meta["layer_dims"],
             hidden_activation=meta["hidden_activations"],
             output_activation=meta["output_activation"],
-            init=init if init in INITIALIZERS else "zeros",
+            init="zeros",  # the saved parameters replace these: no random draw
             seed=meta.get("seed"),
             batch_norm=meta.get("batch_norm", False),
         )
-        net.init = init
+        net.init = meta.get("init")
         net.parameters = {k: _array(arrays, f"param.{k}") for k in net.parameters}
         stats = {}
         for k, v in net.running_stats.items():
@@ -116,12 +117,35 @@ class ImageClassifier:
                 f"the network takes {network.layer_dims[0]} inputs; {self.image_size}x"
                 f"{self.image_size} RGB images have {expected}"
             )
-        n_y = 1 if len(self.classes) == 2 else len(self.classes)
+        n_y, _ = self.output_layer(len(self.classes))
         if len(self.classes) < 2 or network.layer_dims[-1] != n_y:
             raise ValueError(
                 f"{len(self.classes)} classes need {n_y} output unit(s); the network has "
                 f"{network.layer_dims[-1]}"
             )
+
+    @staticmethod
+    def output_layer(n_classes):
+        """(units, activation) of the output layer for n_classes: one sigmoid unit for 2 classes,
+        one softmax unit per class for more."""
+        return (1, "sigmoid") if n_classes == 2 else (n_classes, "softmax")
+
+    @classmethod
+    def build(cls, classes, image_size, hidden=(), **network_options):
+        """An untrained classifier: a Network from the image's pixels through the `hidden` layer
+        sizes to the output layer the classes need; network_options go to Network."""
+        n_y, activation = cls.output_layer(len(classes))
+        network = Network([image_size * image_size * 3, *hidden, n_y],
+                          output_activation=activation, **network_options)
+        return cls(network, classes, image_size)
+
+    def targets(self, labels):
+        """Class indices (m,) -> Y for the network: 0/1 labels (1, m) for 2 classes, one-hot
+        columns (n_classes, m) for more."""
+        from sklearn.preprocessing import label_binarize
+
+        Y = label_binarize(labels, classes=range(len(self.classes))).T
+        return Y.astype(np.float64, order="C")
 
     def __repr__(self):
         return (f"ImageClassifier({self.network!r}, classes={self.classes}, "
@@ -193,26 +217,16 @@ class ImageClassifier:
 
 def save(model, path, metadata=None):
     """Write `model` (a Network, an ImageClassifier or an mlpkit estimator) to the .npz file
-    `path`, atomically: a temporary file in the same folder, fsync, then os.replace.
+    `path`, atomically (`files.atomic_write`); a missing parent folder is created.
 
     `metadata` is an optional JSON-serializable dict kept in the file (see `read_metadata`).
     Returns the path written.
     """
-    if isinstance(model, Network):
-        kind = "Network"
-        state, arrays = network_to_state(model)
-    elif isinstance(model, ImageClassifier) or type(model).__name__ in _STATE_KINDS:
-        kind = type(model).__name__
-        if not hasattr(model, "_to_state"):
-            raise TypeError(f"a {kind} cannot be saved (no _to_state)")
-        state, arrays = model._to_state()
-    else:
-        raise TypeError(
-            "save expects an mlpkit Network, ImageClassifier, MLPClassifier or MLPRegressor; "
-            f"got {type(model).__name__}"
-        )
+    kind = _kind_of(model)
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict or None; got {type(metadata).__name__}")
+    to_state, _ = _codec(kind)
+    state, arrays = to_state(model)
     from . import __version__
 
     header = {
@@ -226,46 +240,38 @@ def save(model, path, metadata=None):
     try:
         text = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"the model's metadata must be JSON-serializable ({e})") from None
-    if HEADER in arrays:
-        raise ValueError(f"array name {HEADER!r} is reserved for the header")
+        raise TypeError(f"the model state or metadata must be JSON-serializable ({e})") from None
     arrays = {k: np.asarray(v) for k, v in arrays.items()}
     for k, v in arrays.items():
         if v.dtype.hasobject:
             raise TypeError(f"array {k!r} holds Python objects; a model file holds numbers only")
     arrays[HEADER] = np.array(text)
-    return _write_atomic(Path(path), arrays)
+    return atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def _write_atomic(path, arrays):
-    """np.savez into a fresh temporary file beside `path`, fsync it, then rename over `path`."""
-    if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a directory, not a model file path")
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
+def _kind_of(model):
+    """The registered kind of `model` (a subclass of Network is saved as a plain Network)."""
+    if isinstance(model, Network):
+        return "Network"
+    kind = type(model).__name__
+    if kind in _KINDS and _kind_class(kind) is type(model):
+        return kind
+    raise TypeError(
+        "save expects an mlpkit Network, ImageClassifier, MLPClassifier or MLPRegressor; "
+        f"got {type(model).__name__}"
+    )
 
 
-def _fsync_dir(folder):
-    """Make the rename itself durable (POSIX; a no-op where folders can't be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+def _kind_class(kind):
+    return getattr(importlib.import_module(f".{_KINDS[kind]}", __package__), kind)
+
+
+def _codec(kind):
+    """(to_state(model), from_state(meta, arrays)) of a registered kind."""
+    cls = _kind_class(kind)
+    if cls is Network:  # Network's state functions live here, not on the class
+        return network_to_state, network_from_state
+    return cls._to_state, cls._from_state
 
 
 def read_metadata(path):
@@ -278,15 +284,9 @@ def load(path):
     truncated or foreign file, or one from an incompatible format raises ModelFileError."""
     header, arrays = _read(path, arrays=True)
     kind, state = header["kind"], header["state"]
-    if kind == "Network":
-        from_state = network_from_state
-    elif kind == "ImageClassifier":
-        from_state = ImageClassifier._from_state
-    elif kind in _STATE_KINDS:
-        module = importlib.import_module(f".{_STATE_KINDS[kind]}", __package__)
-        from_state = getattr(module, kind)._from_state
-    else:
+    if kind not in _KINDS:
         raise ModelFileError(f"{path}: unknown model kind {kind!r}")
+    _, from_state = _codec(kind)
     try:
         return from_state(state, arrays)
     except ModelFileError as e:

@@ -2,15 +2,13 @@
 
 Figures are built with `matplotlib.figure.Figure` and rendered by the Agg canvas, so importing
 or using this module never touches pyplot or changes the user's matplotlib backend. Every
-function writes its PNG atomically (temporary file in the same directory, then `os.replace`)
-and returns the path written.
+function writes its PNG atomically (`files.atomic_write`: temporary file in the same
+directory, fsync, then `os.replace`) and returns the path written.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -18,6 +16,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+
+from .files import atomic_write
 
 CMAP = "Spectral"  # the course's plt.cm.Spectral
 MAX_GRID = 500  # decision-boundary mesh points per axis, at most
@@ -32,18 +32,7 @@ def _figure(width: float, height: float) -> Figure:
 
 def _save(fig: Figure, path) -> Path:
     """Write `fig` as PNG to `path` atomically; create missing parent folders."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        # "xb": a fresh file with the usual umask permissions, never clobbering another.
-        with open(tmp, "xb") as f:
-            fig.savefig(f, format="png", dpi=100)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
 
 
 def plot_costs(costs, path, title: str | None = None, labels: Sequence[str] | None = None,

@@ -104,9 +104,11 @@ def check_beta(value, name):
 
 
 def check_keep_prob(keep_prob, n_hidden):
-    """keep_prob as one float per hidden layer, each in (0, 1]; a single float applies to all."""
-    values = [keep_prob] * n_hidden if _is_real(keep_prob) else list(np.ravel(keep_prob))
-    if len(values) != n_hidden:
+    """keep_prob as one float per hidden layer, each in (0, 1]; a single float applies to all
+    (and must be 1 when there is no hidden layer to drop units from)."""
+    single = _is_real(keep_prob)
+    values = [keep_prob] if single else list(np.ravel(keep_prob))
+    if not single and len(values) != n_hidden:
         raise ValueError(
             f"keep_prob must be a number or a list of {n_hidden} (one per hidden layer); "
             f"got {len(values)} values"
@@ -114,7 +116,12 @@ def check_keep_prob(keep_prob, n_hidden):
     for p in values:
         if not _is_real(p) or not 0 < p <= 1:
             raise ValueError(f"keep_prob must be in (0, 1] (1 = no dropout); got {p!r}")
-    return [float(p) for p in values]
+    if single and n_hidden == 0 and keep_prob < 1:
+        raise ValueError(
+            f"keep_prob = {keep_prob!r} needs hidden layers to drop units from; this network "
+            "has none (use keep_prob=1)"
+        )
+    return [float(p) for p in values] * (n_hidden if single else 1)
 
 
 def _is_real(value):

@@ -132,6 +132,20 @@ def test_image_classifier_round_trip(tmp_path, n_classes, standardize):
     assert pre == {"image_size": 4, "channels": "RGB", "scale": 1 / 255, "standardize": standardize}
 
 
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_image_classifier_build_and_targets(n_classes):
+    classes = [f"c{k}" for k in range(n_classes)]
+    model = ImageClassifier.build(classes, 4, (6, 5), seed=0)
+    n_y = 1 if n_classes == 2 else n_classes
+    assert model.network.layer_dims == [48, 6, 5, n_y]
+    assert model.network.output_activation == ("sigmoid" if n_y == 1 else "softmax")
+    labels = np.arange(11) % n_classes
+    Y = model.targets(labels)
+    expected = labels.reshape(1, -1) if n_y == 1 else mlpkit.one_hot(labels, n_classes)
+    assert Y.shape == (n_y, 11) and Y.dtype == np.float64 and Y.flags.c_contiguous
+    np.testing.assert_array_equal(Y, expected)
+
+
 def test_image_classifier_checks_its_input():
     model, images = _image_classifier(2, False)
     with pytest.raises(ValueError, match=r"\(4, 4, 3\)"):
@@ -169,6 +183,14 @@ def test_save_rejects_what_it_cannot_store(tmp_path):
         mlpkit.save(net, tmp_path / "x.npz", metadata={"f": object()})
     with pytest.raises(TypeError, match="dict"):
         mlpkit.save(net, tmp_path / "x.npz", metadata=["not", "a", "dict"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_rejects_foreign_classes_with_a_registered_name(tmp_path):
+    from sklearn.neural_network import MLPClassifier
+
+    with pytest.raises(TypeError, match="save expects an mlpkit Network"):
+        mlpkit.save(MLPClassifier(), tmp_path / "x.npz")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -324,6 +346,21 @@ def test_interrupted_save_keeps_the_old_file(tmp_path, monkeypatch, error):
     np.testing.assert_array_equal(mlpkit.load(path).predict_proba(X), old.predict_proba(X))
 
 
+def test_save_creates_missing_folders(tmp_path):
+    net, X = _trained([4, 3, 1])
+    path = mlpkit.save(net, tmp_path / "new" / "deeper" / "model.npz")
+    assert path == tmp_path / "new" / "deeper" / "model.npz"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+    np.testing.assert_array_equal(mlpkit.load(path).predict_proba(X), net.predict_proba(X))
+
+
+def test_save_refuses_a_directory_path(tmp_path):
+    net, _ = _trained([4, 3, 1])
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        mlpkit.save(net, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_replaces_through_a_temporary_file(tmp_path, monkeypatch):
     net, _ = _trained([4, 3, 1])
     path = tmp_path / "model.npz"
@@ -336,7 +373,7 @@ def test_save_replaces_through_a_temporary_file(tmp_path, monkeypatch):
         assert os.path.getsize(src) > 0
         real_replace(src, dst)
 
-    monkeypatch.setattr(persistence.os, "replace", spy)
+    monkeypatch.setattr(os, "replace", spy)
     mlpkit.save(net, path)
     ((folder, name, dst),) = replaced
     assert folder == str(tmp_path) and name.startswith(".model.npz.") and dst == path

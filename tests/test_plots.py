@@ -135,6 +135,15 @@ def test_failed_save_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["cost.png"]
 
 
+def test_save_fsyncs_before_replacing(tmp_path, monkeypatch):
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append("fsync") or real_fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: calls.append("replace") or real_replace(a, b))
+    plot_costs([1.0, 0.5], tmp_path / "cost.png")
+    assert calls[:2] == ["fsync", "replace"]
+
+
 def test_overwrite_existing_png(tmp_path):
     target = tmp_path / "c.png"
     target.write_bytes(b"old")

@@ -508,6 +508,21 @@ def test_bad_training_options_name_the_allowed_values(options, message):
         np.testing.assert_array_equal(net.parameters[key], value)
 
 
+def test_dropout_needs_hidden_layers():
+    X, Y = small_problem()
+    net = Network([4, 1], seed=0)
+    before = {k: v.copy() for k, v in net.parameters.items()}
+    with pytest.raises(ValueError, match="keep_prob = 0.5 needs hidden layers.*has none"):
+        net.fit(X, Y, epochs=2, keep_prob=0.5)
+    with pytest.raises(ValueError, match="keep_prob = 0.5 needs hidden layers"):
+        gradient_check(net, X, Y, keep_prob=0.5)
+    with pytest.raises(ValueError, match=r"a list of 0 \(one per hidden layer\)"):
+        net.fit(X, Y, epochs=2, keep_prob=[0.5])
+    for key, value in before.items():
+        np.testing.assert_array_equal(net.parameters[key], value)
+    net.fit(X, Y, epochs=2, keep_prob=1.0)  # no dropout: fine
+
+
 def test_gradient_check_rejects_bad_options():
     X, Y = small_problem()
     net = Network([4, 5, 3, 1], seed=0)
