@@ -18,7 +18,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from mlpkit import Network, one_hot
-from mlpkit.plots import plot_costs
+from mlpkit.apps.plots import plot_costs
 
 DIMS = [64, 50, 50, 50, 50, 10]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit import Network
+from mlpkit.apps.plots import plot_costs, plot_mislabeled
 from mlpkit.data import flatten_images, load_cat_data
-from mlpkit.plots import plot_costs, plot_mislabeled
 
 LAYER_DIMS = [12288, 20, 7, 5, 1]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit import Network
+from mlpkit.apps.plots import plot_costs, plot_mislabeled
 from mlpkit.data import flatten_images, load_cat_data
-from mlpkit.plots import plot_costs, plot_mislabeled
 
 N_X, N_H, N_Y = 12288, 7, 1
 

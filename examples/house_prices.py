@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit import Network, Standardizer
+from mlpkit.apps.plots import plot_costs
 from mlpkit.data import (
     HOUSE_FEATURES,
     HOUSE_PRICE_BIAS,
@@ -21,7 +22,6 @@ from mlpkit.data import (
     HOUSE_PRICE_WEIGHTS,
     make_house_prices,
 )
-from mlpkit.plots import plot_costs
 
 
 def rmse(net, X, Y):

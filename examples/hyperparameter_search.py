@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sklearn.datasets import make_moons
 
-from mlpkit.plots import plot_costs, plot_decision_boundary
+from mlpkit.apps.plots import plot_costs, plot_decision_boundary
 from mlpkit.search import (
     IntUniform,
     LogUniform,

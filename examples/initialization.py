@@ -16,7 +16,7 @@ from pathlib import Path
 from sklearn.datasets import make_circles
 
 from mlpkit import Network
-from mlpkit.plots import plot_costs, plot_decision_boundaries
+from mlpkit.apps.plots import plot_costs, plot_decision_boundaries
 
 
 def large_random(n_out, n_in, rng):

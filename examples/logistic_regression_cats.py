@@ -12,8 +12,8 @@ import argparse
 from pathlib import Path
 
 from mlpkit import Network
+from mlpkit.apps.plots import plot_costs, plot_mislabeled
 from mlpkit.data import flatten_images, load_cat_data
-from mlpkit.plots import plot_costs, plot_mislabeled
 
 
 def main():

@@ -16,8 +16,8 @@ from pathlib import Path
 from sklearn.datasets import make_moons
 
 from mlpkit import Network
-from mlpkit.plots import plot_costs
-from mlpkit.schedules import (
+from mlpkit.apps.plots import plot_costs
+from mlpkit.optim.schedules import (
     Constant,
     ExponentialDecay,
     InverseTimeDecay,

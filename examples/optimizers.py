@@ -13,7 +13,7 @@ from pathlib import Path
 from sklearn.datasets import make_moons
 
 from mlpkit import Network
-from mlpkit.plots import plot_costs, plot_decision_boundaries
+from mlpkit.apps.plots import plot_costs, plot_decision_boundaries
 
 OPTIMIZERS = {"gd": "mini-batch gradient descent", "momentum": "momentum", "adam": "Adam"}
 

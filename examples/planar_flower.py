@@ -12,8 +12,8 @@ import argparse
 from pathlib import Path
 
 from mlpkit import Network
+from mlpkit.apps.plots import plot_decision_boundaries, plot_decision_boundary
 from mlpkit.data import make_flower
-from mlpkit.plots import plot_decision_boundaries, plot_decision_boundary
 
 HIDDEN_SIZES = (1, 2, 3, 4, 5, 20, 50)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from sklearn.datasets import make_moons
 
 from mlpkit import Network
-from mlpkit.plots import plot_costs, plot_decision_boundaries
+from mlpkit.apps.plots import plot_costs, plot_decision_boundaries
 
 SETTINGS = {"no regularization": {}, "L2, lambda = 0.3": {"l2": 0.3},
             "dropout, keep_prob = 0.5": {"keep_prob": 0.5}}

@@ -1,0 +1,127 @@
+"""Image files: decode, convert to RGB and resize with Pillow; folders with one subfolder per
+class."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .h5 import load_h5
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
+
+# Resampling filter for resizing images; LANCZOS gives the least aliasing when shrinking photos.
+RESAMPLE = Image.Resampling.LANCZOS
+
+
+def _read_image(path: Path, image_size: int) -> np.ndarray:
+    """One image file -> uint8 (s, s, 3) RGB; raises ValueError naming the file if unreadable."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+                # Transparent pixels become white instead of whatever color they hide.
+                rgba = img.convert("RGBA")
+                img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                img.alpha_composite(rgba)
+            img = img.convert("RGB").resize((image_size, image_size), RESAMPLE)
+            return np.asarray(img, dtype=np.uint8)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise ValueError(f"{path}: cannot read image ({e})") from e
+
+
+def _check_size(image_size) -> int:
+    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)):
+        raise ValueError(f"image_size must be a positive int, got {image_size!r}")
+    if image_size < 1:
+        raise ValueError(f"image_size must be a positive int, got {image_size}")
+    return int(image_size)
+
+
+def load_image(path, image_size: int = 64) -> np.ndarray:
+    """Load one image file as uint8 (s, s, 3) RGB, resized (stretched) to s = image_size.
+
+    EXIF orientation is applied, transparency is composited on white, any mode becomes RGB;
+    resampling is LANCZOS. Non-square images are stretched, not cropped.
+    """
+    image_size = _check_size(image_size)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such image file")
+    return _read_image(path, image_size)
+
+
+def load_image_folder(path, image_size: int = 64, strict: bool = False,
+                      warn: Callable[[str], object] | None = None):
+    """Load a folder with one subfolder per class (sorted names) of image files.
+
+    Returns (images uint8 (m, s, s, 3), labels int64 (m,), classes, paths). Files directly
+    inside each class folder with extension jpg/jpeg/png/bmp/gif/webp (any case) are read as
+    by `load_image`; hidden class folders (".name") are ignored. An unreadable file raises
+    ValueError if `strict`, else it is skipped and reported through `warn(msg)`
+    (default `warnings.warn`).
+    """
+    image_size = _check_size(image_size)
+    root = Path(path)
+    if not root.exists():
+        raise FileNotFoundError(f"{root}: no such directory")
+    if not root.is_dir():
+        raise ValueError(f"{root}: not a directory (expected one subfolder per class)")
+    warn = warnings.warn if warn is None else warn
+
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if len(classes) < 2:
+        raise ValueError(
+            f"{root}: found {len(classes)} class subfolder(s) {classes}; need at least 2 "
+            "(one subfolder per class, images inside)"
+        )
+    files = {
+        c: sorted(p for p in (root / c).iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        for c in classes
+    }
+    if not any(files.values()):
+        exts = "/".join(sorted(e[1:] for e in IMAGE_EXTENSIONS))
+        raise ValueError(f"{root}: no image files ({exts}) in any of the class folders {classes}")
+
+    images, labels, paths = [], [], []
+    for label, c in enumerate(classes):
+        for p in files[c]:
+            try:
+                images.append(_read_image(p, image_size))
+            except ValueError as e:
+                if strict:
+                    raise
+                warn(f"skipping {e}")
+                continue
+            labels.append(label)
+            paths.append(str(p))
+
+    if not images:
+        raise ValueError(f"{root}: none of the image files could be read")
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
+    empty = [c for c, n in zip(classes, counts, strict=True) if n == 0]
+    if empty:
+        raise ValueError(f"{root}: class folder(s) {empty} hold no readable images")
+    return np.stack(images), np.asarray(labels, dtype=np.int64), classes, paths
+
+
+def load_dataset(path, image_size: int = 64, strict: bool = False,
+                 warn: Callable[[str], object] | None = None):
+    """Load a class-folder directory or a course HDF5 file.
+
+    Returns (images, labels (m,), classes, paths); paths is None for HDF5. HDF5 images are
+    returned at their stored size, not resized to `image_size`: the caller compares.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    if path.is_dir():
+        return load_image_folder(path, image_size, strict=strict, warn=warn)
+    x, y, classes = load_h5(path)
+    return x, y, classes, None

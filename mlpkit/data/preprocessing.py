@@ -1,0 +1,120 @@
+"""Preprocessing in the course's layout: images to columns, one-hot labels, standardization,
+flips. A design matrix X has shape (n_x, m), one column per example; labels Y have shape (n_y, m).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def flatten_images(images, dtype=np.float64) -> np.ndarray:
+    """Images (m, h, w, c) -> X of shape (h*w*c, m): `images.reshape(m, -1).T / 255`."""
+    images = np.asarray(images)
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    if images.ndim < 2:
+        raise ValueError(f"expected images of shape (m, h, w[, c]), got shape {images.shape}")
+    return images.reshape(images.shape[0], -1).T.astype(dtype) / dtype.type(255)
+
+
+
+def one_hot(labels, n_classes: int | None = None) -> np.ndarray:
+    """Int labels (m,) or (1, m) -> one-hot Y of shape (C, m) with Y[labels[i], i] = 1."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[0] == 1:
+        labels = labels[0]
+    if labels.ndim != 1:
+        raise ValueError(f"labels must have shape (m,) or (1, m), got {labels.shape}")
+    if labels.size and (not np.issubdtype(labels.dtype, np.number)
+                        or np.any(labels != np.round(labels))):
+        raise ValueError("labels must be integers")
+    labels = labels.astype(np.int64)
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"labels must be >= 0, got {labels.min()}")
+    if n_classes is None:
+        if not labels.size:
+            raise ValueError("cannot infer n_classes from empty labels")
+        n_classes = int(labels.max()) + 1
+    if n_classes < 1:
+        raise ValueError(f"n_classes must be >= 1, got {n_classes}")
+    if labels.size and labels.max() >= n_classes:
+        raise ValueError(f"label {labels.max()} out of range for n_classes={n_classes}")
+    Y = np.zeros((n_classes, labels.size))
+    Y[labels, np.arange(labels.size)] = 1.0
+    return Y
+
+
+def from_one_hot(Y) -> np.ndarray:
+    """One-hot (or probability) matrix (C, m) -> int64 labels (m,) = argmax over classes."""
+    Y = np.asarray(Y)
+    if Y.ndim != 2 or Y.shape[0] < 1:
+        raise ValueError(f"Y must have shape (C, m), got {Y.shape}")
+    return np.argmax(Y, axis=0).astype(np.int64)
+
+
+class Standardizer:
+    """Per-feature standardization x := (x - mu) / sigma, statistics over examples (axis 1).
+
+    `fit` learns mu = mean(X, axis=1) and sigma2 = var(X, axis=1) on the training set;
+    `transform` applies exactly those statistics to any later data (dev/test), so every set
+    goes through the same mapping. Constant features (sigma2 = 0) use sigma = 1 and map to 0.
+    Output dtype follows X (float32 stays float32; integer input becomes float64).
+    """
+
+    def __init__(self):
+        self.mean_: np.ndarray | None = None
+        self.var_: np.ndarray | None = None
+        self.scale_: np.ndarray | None = None
+
+    @staticmethod
+    def _as_float(X) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must have shape (n_x, m), got {X.shape}")
+        return X if np.issubdtype(X.dtype, np.floating) else X.astype(np.float64)
+
+    def fit(self, X) -> Standardizer:
+        """Learn mean_ and var_ (each (n_x, 1), float64) from X of shape (n_x, m)."""
+        X = self._as_float(X)
+        if X.shape[1] == 0:
+            raise ValueError("cannot fit a Standardizer on 0 examples")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or infinite values")
+        constant = np.ptp(X, axis=1, keepdims=True) == 0
+        # Constant rows take their value as mean, so they map to exactly 0 (no rounding).
+        self.mean_ = np.where(constant, X[:, :1], X.mean(axis=1, keepdims=True, dtype=np.float64))
+        self.var_ = np.where(constant, 0.0, X.var(axis=1, keepdims=True, dtype=np.float64))
+        self.scale_ = np.where(constant, 1.0, np.sqrt(self.var_))
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Return (X - mean_) / sqrt(var_) using the fitted (training) statistics."""
+        if self.mean_ is None:
+            raise ValueError("Standardizer is not fitted; call fit(X_train) first")
+        X = self._as_float(X)
+        if X.shape[0] != self.mean_.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} features, the Standardizer was fitted on {self.mean_.shape[0]}"
+            )
+        return (X - self.mean_.astype(X.dtype)) / self.scale_.astype(X.dtype)
+
+    def fit_transform(self, X) -> np.ndarray:
+        """fit(X) then transform(X)."""
+        return self.fit(X).transform(X)
+
+
+def horizontal_flip(images, labels):
+    """Augment training images (m, h, w, c) with their mirror images (left-right flip).
+
+    Returns (images + flipped copies, labels repeated): 2m examples. Labels may be (m,) or
+    (1, m); they are concatenated along the example axis. Use on training data only.
+    """
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    if images.ndim not in (3, 4):
+        raise ValueError(f"images must have shape (m, h, w, c), got {images.shape}")
+    if labels.shape[-1:] != images.shape[:1]:
+        raise ValueError(f"labels shape {labels.shape} does not match {images.shape[0]} images")
+    flipped = images[:, :, ::-1, ...]
+    return np.concatenate([images, flipped]), np.concatenate([labels, labels], axis=-1)

@@ -1,0 +1,231 @@
+"""Model files: one `.npz` archive that `numpy.load(path, allow_pickle=False)` can read.
+
+The archive holds the model's arrays (parameters, batch-norm running statistics, preprocessing
+statistics) plus one string array, `mlpkit_header`, with JSON metadata: the file format and
+its version, the mlpkit version, the model kind (its class name) and what the kind needs to
+rebuild itself (architecture, class names, preprocessing). Loading never unpickles anything,
+and the kind is looked up in an explicit registry, never imported by name from the file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import numbers
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..nn.network import Network
+from .files import atomic_write
+
+FORMAT = "mlpkit-model"
+FORMAT_VERSION = 1
+HEADER = "mlpkit_header"
+
+# model kind recorded in the file -> module of mlpkit defining that class; the estimators (and
+# scikit-learn) are imported only when a model or file of theirs comes along
+_KINDS = {
+    "Network": "nn.network",
+    "ImageClassifier": "apps.image_classifier",
+    "MLPClassifier": "estimators",
+    "MLPRegressor": "estimators",
+}
+
+
+class ModelFileError(ValueError):
+    """A file that is not a readable mlpkit model (truncated, foreign, incompatible version)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Network <-> (meta, arrays)
+# ---------------------------------------------------------------------------------------------
+
+
+def network_to_state(net):
+    """A Network as (meta, arrays): meta is JSON-serializable (architecture), arrays holds
+    "param.<name>" for each parameter and "stat.<name>" for each running statistic."""
+    init = net.init if isinstance(net.init, str) else getattr(net.init, "__name__", "custom")
+    meta = {
+        "layer_dims": [int(n) for n in net.layer_dims],
+        "hidden_activations": list(net.hidden_activations),
+        "output_activation": net.output_activation,
+        "batch_norm": net.batch_norm,
+        "init": init,
+        "seed": int(net.seed) if isinstance(net.seed, numbers.Integral) else None,
+    }
+    arrays = {f"param.{k}": v for k, v in net.parameters.items()}
+    arrays.update({f"stat.{k}": v for k, v in net.running_stats.items()})
+    return meta, arrays
+
+
+def network_from_state(meta, arrays):
+    """The Network that `network_to_state` described; ModelFileError if meta or arrays don't
+    fit together."""
+    try:
+        net = Network(
+            meta["layer_dims"],
+            hidden_activation=meta["hidden_activations"],
+            output_activation=meta["output_activation"],
+            init="zeros",  # the saved parameters replace these: no random draw
+            seed=meta.get("seed"),
+            batch_norm=meta.get("batch_norm", False),
+        )
+        net.init = meta.get("init")
+        net.parameters = {k: _array(arrays, f"param.{k}") for k in net.parameters}
+        stats = {}
+        for k, v in net.running_stats.items():
+            stat = _array(arrays, f"stat.{k}")
+            if stat.shape != v.shape or stat.dtype.kind != "f":
+                raise ValueError(f"array stat.{k} must be float with shape {v.shape}")
+            stats[k] = stat.astype(net.dtype)
+        net.running_stats = stats
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ModelFileError(f"the network in the model file is inconsistent ({e})") from None
+    return net
+
+
+def _array(arrays, key):
+    if key not in arrays:
+        raise ValueError(f"array {key} is missing")
+    return arrays[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# save / load
+# ---------------------------------------------------------------------------------------------
+
+
+def save(model, path, metadata=None):
+    """Write `model` (a Network, an ImageClassifier or an mlpkit estimator) to the .npz file
+    `path`, atomically (`files.atomic_write`); a missing parent folder is created.
+
+    `metadata` is an optional JSON-serializable dict kept in the file (see `read_metadata`).
+    Returns the path written.
+    """
+    kind = _kind_of(model)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict or None; got {type(metadata).__name__}")
+    to_state, _ = _codec(kind)
+    state, arrays = to_state(model)
+    from .. import __version__
+
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "mlpkit_version": __version__,
+        "kind": kind,
+        "state": state,
+        "metadata": metadata or {},
+    }
+    try:
+        text = json.dumps(header, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"the model state or metadata must be JSON-serializable ({e})") from None
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    for k, v in arrays.items():
+        if v.dtype.hasobject:
+            raise TypeError(f"array {k!r} holds Python objects; a model file holds numbers only")
+    arrays[HEADER] = np.array(text)
+    return atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def _kind_of(model):
+    """The registered kind of `model` (a subclass of Network is saved as a plain Network)."""
+    if isinstance(model, Network):
+        return "Network"
+    kind = type(model).__name__
+    if kind in _KINDS and _kind_class(kind) is type(model):
+        return kind
+    raise TypeError(
+        "save expects an mlpkit Network, ImageClassifier, MLPClassifier or MLPRegressor; "
+        f"got {type(model).__name__}"
+    )
+
+
+def _kind_class(kind):
+    return getattr(importlib.import_module(f"mlpkit.{_KINDS[kind]}"), kind)
+
+
+def _codec(kind):
+    """(to_state(model), from_state(meta, arrays)) of a registered kind."""
+    cls = _kind_class(kind)
+    if cls is Network:  # Network's state functions live here, not on the class
+        return network_to_state, network_from_state
+    return cls._to_state, cls._from_state
+
+
+def read_metadata(path):
+    """The JSON header of the model file `path` (format, versions, kind, state, metadata)."""
+    return _read(path, arrays=False)[0]
+
+
+def load(path):
+    """The model saved in `path` by `save`. Never unpickles: a file holding Python objects, a
+    truncated or foreign file, or one from an incompatible format raises ModelFileError."""
+    header, arrays = _read(path, arrays=True)
+    kind, state = header["kind"], header["state"]
+    if kind not in _KINDS:
+        raise ModelFileError(f"{path}: unknown model kind {kind!r}")
+    _, from_state = _codec(kind)
+    try:
+        return from_state(state, arrays)
+    except ModelFileError as e:
+        raise ModelFileError(f"{path}: {e}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ModelFileError(
+            f"{path}: the {kind} in the model file is inconsistent ({e})"
+        ) from None
+
+
+def _read(path, arrays):
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such model file")
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a directory, not a model file")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            zip_start = f.read(4) == b"PK\x03\x04"
+        if zip_start:
+            raise ModelFileError(f"{path}: truncated or damaged model file (incomplete .npz)")
+        raise ModelFileError(f"{path}: not an mlpkit model file (not a .npz archive)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if HEADER not in npz.files:
+                raise ModelFileError(
+                    f"{path}: not an mlpkit model file (an .npz without an {HEADER} entry; "
+                    "models are written by mlpkit.save or 'mlpkit train')"
+                )
+            header = _parse_header(path, npz[HEADER])
+            data = {k: npz[k] for k in npz.files if k != HEADER} if arrays else None
+    except ModelFileError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, RuntimeError) as e:
+        # ValueError includes numpy's refusal of pickled object arrays
+        raise ModelFileError(f"{path}: damaged or unsafe model file ({e})") from None
+    return header, data
+
+
+def _parse_header(path, value):
+    if value.dtype.kind != "U" or value.ndim != 0:
+        raise ModelFileError(f"{path}: {HEADER} is not a JSON string")
+    try:
+        header = json.loads(str(value))
+    except ValueError as e:
+        raise ModelFileError(f"{path}: {HEADER} is not valid JSON ({e})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not an mlpkit model file (format is not {FORMAT!r})")
+    version = header.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{path}: invalid model format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model format version {version} (written by mlpkit "
+            f"{header.get('mlpkit_version', '?')}) is newer than this mlpkit reads "
+            f"(version {FORMAT_VERSION}); upgrade mlpkit"
+        )
+    if not isinstance(header.get("kind"), str) or not isinstance(header.get("state"), dict):
+        raise ModelFileError(f"{path}: the model header lacks its kind or state")
+    return header

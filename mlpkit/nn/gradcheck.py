@@ -1,0 +1,67 @@
+"""Gradient checking: backprop's gradient against two-sided finite differences of the cost."""
+
+import copy
+import inspect
+
+import numpy as np
+
+from ..training.loop import train
+from .checks import check_keep_prob, check_non_negative, check_X, check_Y
+
+# fit's options that change the cost J; the others (epochs, optimizer, ...) don't enter it
+_COST_OPTIONS = ("l2", "keep_prob", "seed")
+_FIT_OPTIONS = set(inspect.signature(train).parameters) - {"net", "X", "Y"}
+
+
+def gradient_check(net, X, Y, epsilon=1e-7, **fit_options):
+    """Relative difference between backprop's gradient dtheta and the numerical one:
+
+        dtheta_approx[i] = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps)
+        difference = ||dtheta_approx - dtheta||_2 / (||dtheta_approx||_2 + ||dtheta||_2)
+
+    theta is every parameter flattened (in the order of net.parameters), in float64. fit's
+    options l2 and keep_prob enter J; dropout uses one fixed mask (drawn from `seed`) for every
+    evaluation, and batch norm uses the batch's statistics (training mode). `net` is unchanged.
+    A difference below 1e-7 means the gradient is right.
+    """
+    unknown = set(fit_options) - _FIT_OPTIONS
+    if unknown:
+        raise TypeError(
+            f"unknown fit option(s) {sorted(unknown)}; expected some of {sorted(_FIT_OPTIONS)}"
+        )
+    options = {k: v for k, v in fit_options.items() if k in _COST_OPTIONS}
+    l2 = check_non_negative(options.get("l2", 0.0), "l2")
+    keep_prob = check_keep_prob(options.get("keep_prob", 1.0), net.L - 1)
+    seed = options.get("seed")
+    if seed is None:  # fit's seed=None means "any mask"; the check still needs one fixed mask
+        seed = 0
+
+    net = copy.deepcopy(net).astype(np.float64)
+    X = check_X(X, net.layer_dims[0]).astype(np.float64)
+    Y = check_Y(Y, X.shape[1], net.layer_dims[-1], net.output_activation, np.float64)
+
+    # the parameters are views of theta (a Packed dict), so changing theta[i] moves one of them
+    theta = net.parameters.vector
+
+    def cost_and_caches():
+        rng = np.random.default_rng(seed)
+        AL, caches = net.forward(X, training=True, keep_prob=keep_prob, rng=rng)
+        return net.compute_cost(Y, caches, l2), AL, caches
+
+    _, AL, caches = cost_and_caches()
+    grads = net.backward(AL, Y, caches, l2)
+    dtheta = grads.vector
+
+    dtheta_approx = np.empty_like(theta)
+    for i in range(theta.size):
+        saved = theta[i]
+        theta[i] = saved + epsilon
+        J_plus = cost_and_caches()[0]
+        theta[i] = saved - epsilon
+        J_minus = cost_and_caches()[0]
+        theta[i] = saved
+        dtheta_approx[i] = (J_plus - J_minus) / (2 * epsilon)
+
+    numerator = np.linalg.norm(dtheta_approx - dtheta)
+    denominator = np.linalg.norm(dtheta_approx) + np.linalg.norm(dtheta)
+    return float(numerator / denominator) if denominator > 0 else 0.0

@@ -1,0 +1,325 @@
+"""The L-layer network: X -> [LINEAR -> (BATCHNORM) -> ACTIVATION -> (DROPOUT)] x (L-1)
+-> LINEAR -> OUTPUT ACTIVATION -> cost, and backward through the same layers.
+
+Course notation throughout: X is (n_x, m), one column per example; W[l] is (n[l], n[l-1]),
+b[l] is (n[l], 1); parameters is the dict {"W1", "b1", ..., "WL", "bL"}.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import (
+    ACTIVATIONS,
+    DERIVATIVES,
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    check_activation,
+)
+from .checks import check_X, check_Y
+from .initializers import get_initializer, initialize_parameters
+from .layers import (
+    batchnorm_backward,
+    batchnorm_forward,
+    batchnorm_predict,
+    dropout_backward,
+    dropout_forward,
+    linear_backward,
+    linear_forward,
+)
+from .losses import LOSSES, l2_penalty
+from .packed import Packed
+
+BN_MOMENTUM = 0.9
+
+
+@dataclass
+class Cache:
+    """What backward needs of one layer's forward pass."""
+
+    A_prev: np.ndarray  # the layer's input A[l-1]
+    A: np.ndarray = None  # its activation g(Z[l]) (before dropout)
+    Z: np.ndarray = None  # kept for the output layer only: the cost uses the logits
+    D: np.ndarray = None  # dropout mask applied to A
+    keep_prob: float = 1.0
+    bn: tuple = None  # batch norm's backward cache
+    batch_stats: tuple = None  # batch norm's (mu, var) of this batch
+
+
+class Network:
+    """An L-layer fully connected network in the course's notation.
+
+    layer_dims = [n_x, n1, ..., n_y] gives L = len(layer_dims) - 1 layers; hidden_activation is
+    one name or a list with one per hidden layer; the output activation fixes the cost:
+    sigmoid + binary cross-entropy, softmax + categorical cross-entropy, linear + squared error.
+    seed draws the initial weights: an int, a Generator, or np.random.RandomState(1), which
+    gives the course's draws (init="xavier" is its randn / sqrt(n[l-1]), "random" its
+    randn * 0.01).
+    """
+
+    def __init__(
+        self,
+        layer_dims,
+        hidden_activation="relu",
+        output_activation="sigmoid",
+        init="he",
+        seed=None,
+        batch_norm=False,
+    ):
+        self.layer_dims = _check_layer_dims(layer_dims)
+        self.L = len(self.layer_dims) - 1
+        n_hidden = self.L - 1
+        names = [hidden_activation] * n_hidden if isinstance(hidden_activation, str) else list(
+            hidden_activation
+        )
+        if len(names) != n_hidden:
+            raise ValueError(
+                f"hidden_activation must be one name or a list of {n_hidden} (one per hidden "
+                f"layer); got {len(names)}"
+            )
+        self.hidden_activations = [check_activation(g, HIDDEN_ACTIVATIONS, "hidden") for g in names]
+        self.output_activation = check_activation(output_activation, OUTPUT_ACTIVATIONS, "output")
+        if self.output_activation == "identity":
+            self.output_activation = "linear"
+        if self.output_activation == "softmax" and self.layer_dims[-1] < 2:
+            raise ValueError("a softmax output needs n_y >= 2 units (one per class)")
+        get_initializer(init)
+        self.init = init
+        self.seed = seed
+        self.batch_norm = bool(batch_norm)
+        self._parameters = Packed(
+            initialize_parameters(self.layer_dims, init, seed, self.batch_norm)
+        )
+        self.running_stats = {}
+        for l in self._bn_layers():
+            self.running_stats[f"mean{l}"] = np.zeros((self.layer_dims[l], 1))
+            self.running_stats[f"var{l}"] = np.ones((self.layer_dims[l], 1))
+
+    def __repr__(self):
+        return (
+            f"Network({self.layer_dims}, hidden_activation={self.hidden_activations!r}, "
+            f"output_activation={self.output_activation!r}, batch_norm={self.batch_norm})"
+        )
+
+    @property
+    def activations(self):
+        """g[1], ..., g[L]."""
+        return [*self.hidden_activations, self.output_activation]
+
+    @property
+    def dtype(self):
+        return self._parameters["W1"].dtype
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def parameters(self):
+        """The live dict {"W1", "b1", ..., "WL", "bL"} (gamma[l], beta[l] replace b[l] under
+        batch norm), views of one vector theta (a `Packed` dict). Assigning a dict checks every
+        key and shape, then copies it in."""
+        return self._parameters
+
+    @parameters.setter
+    def parameters(self, new):
+        expected = {k: v.shape for k, v in self._parameters.items()}
+        if not isinstance(new, dict):
+            raise TypeError(f"parameters must be a dict with keys {', '.join(expected)}")
+        missing = [k for k in expected if k not in new]
+        extra = [k for k in new if k not in expected]
+        if missing or extra:
+            raise ValueError(
+                f"parameters must have exactly the keys {', '.join(expected)}; "
+                f"missing {missing or 'none'}, unexpected {extra or 'none'}"
+            )
+        arrays = {}
+        for k, shape in expected.items():
+            v = np.asarray(new[k])
+            if v.dtype.kind not in "biuf":
+                raise TypeError(f"parameters[{k!r}] must be numeric; got dtype {v.dtype}")
+            if v.shape != shape:
+                raise ValueError(f"parameters[{k!r}] must have shape {shape}; got {v.shape}")
+            if not np.isfinite(v).all():
+                raise ValueError(f"parameters[{k!r}] contains NaN or infinity")
+            arrays[k] = v if v.dtype.kind == "f" else v.astype(np.float64)
+        self._parameters = Packed(arrays)
+
+    def astype(self, dtype):
+        """Convert parameters and running statistics to `dtype` (no copy if equal)."""
+        if self.dtype != dtype:
+            self._parameters = Packed(self._parameters, dtype)
+        for k, v in self.running_stats.items():
+            self.running_stats[k] = v.astype(dtype, copy=False)
+        return self
+
+    def _parameters_as(self, dtype):
+        if self.dtype == dtype:
+            return self._parameters
+        return {k: v.astype(dtype) for k, v in self._parameters.items()}
+
+    def _bn_layers(self):
+        return range(1, self.L) if self.batch_norm else range(0)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, X, training=False, keep_prob=None, rng=None):
+        """A[0] = X;  Z[l] = W[l] A[l-1] + b[l];  A[l] = g[l](Z[l])  for l = 1..L.
+
+        training=True uses batch statistics in batch norm and, with keep_prob (one value per
+        hidden layer) and rng, inverted dropout on hidden layers. Returns A[L] and the caches."""
+        P = self._parameters_as(X.dtype)
+        L = self.L
+        caches = []
+        A = X
+        for l in range(1, L + 1):
+            cache = Cache(A_prev=A)
+            bn = self.batch_norm and l < L
+            Z = linear_forward(A, P[f"W{l}"], None if bn else P[f"b{l}"])
+            if bn and training:
+                Z, cache.bn, cache.batch_stats = batchnorm_forward(
+                    Z, P[f"gamma{l}"], P[f"beta{l}"]
+                )
+            elif bn:
+                Z = batchnorm_predict(
+                    Z,
+                    P[f"gamma{l}"],
+                    P[f"beta{l}"],
+                    self.running_stats[f"mean{l}"].astype(X.dtype, copy=False),
+                    self.running_stats[f"var{l}"].astype(X.dtype, copy=False),
+                )
+            if l < L:
+                # g' is written in terms of A, so A can take Z's memory
+                A = ACTIVATIONS[self.hidden_activations[l - 1]](Z, out=Z)
+                cache.A = A
+                if training and keep_prob is not None and keep_prob[l - 1] < 1:
+                    cache.keep_prob = keep_prob[l - 1]
+                    A, cache.D = dropout_forward(A, cache.keep_prob, rng)
+            else:
+                A = ACTIVATIONS[self.output_activation](Z)
+                cache.A, cache.Z = A, Z
+            caches.append(cache)
+        return A, caches
+
+    # ------------------------------------------------------------------ cost
+    def compute_cost(self, Y, caches, l2=0.0):
+        """J = (1/m) sum_i L(a_i, y_i) + (lambda / 2m) sum_l ||W[l]||_F^2."""
+        m = Y.shape[1]
+        cost = LOSSES[self.output_activation](Y, caches[-1].Z)
+        return cost + l2_penalty(self._parameters, self.L, l2, m)
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, AL, Y, caches, l2=0.0):
+        """dZ[L] = A[L] - Y; then for l = L..1:  dW[l] = (1/m) dZ[l] A[l-1]^T + (lambda/m) W[l],
+        db[l] = (1/m) sum_i dZ[l],  dA[l-1] = W[l]^T dZ[l],  dZ[l-1] = dA[l-1] * g'[l-1](Z[l-1]).
+
+        Returns grads {"dW1", "db1", ...} (with "dgamma1", "dbeta1", ... under batch norm),
+        packed like the parameters: grads.vector is dtheta."""
+        P = self._parameters_as(AL.dtype)
+        m = Y.shape[1]
+        grads = Packed.empty({"d" + k: v.shape for k, v in P.items()}, AL.dtype)
+        dA = None
+        dZ = np.subtract(AL, Y, dtype=AL.dtype)  # integer or float64 labels keep A's dtype
+        for l in range(self.L, 0, -1):
+            cache = caches[l - 1]
+            if l < self.L:
+                dZ = dA
+                dZ *= DERIVATIVES[self.hidden_activations[l - 1]](cache.A)
+                if cache.bn is not None:
+                    dZ, grads[f"dgamma{l}"], grads[f"dbeta{l}"] = batchnorm_backward(dZ, cache.bn)
+            W = P[f"W{l}"]
+            dA, dW, _ = linear_backward(
+                dZ, cache.A_prev, W, need_dA_prev=l > 1, need_db=cache.bn is None,
+                dW=grads[f"dW{l}"], db=grads.get(f"db{l}"),
+            )
+            if l2:
+                dW += (l2 / m) * W
+            if l > 1 and caches[l - 2].D is not None:
+                dA = dropout_backward(dA, caches[l - 2].D, caches[l - 2].keep_prob)
+        return grads
+
+    def update_running_stats(self, caches, momentum=BN_MOMENTUM):
+        """Batch norm's exponentially weighted averages of mu and var, used at prediction:
+        running = momentum * running + (1 - momentum) * batch."""
+        for l in self._bn_layers():
+            mu, var = caches[l - 1].batch_stats
+            for key, batch_value in ((f"mean{l}", mu), (f"var{l}", var)):
+                running = self.running_stats[key]
+                running *= momentum
+                running += (1 - momentum) * batch_value
+
+    # ------------------------------------------------------------------ training
+    def fit(self, X, Y, epochs=1000, learning_rate=0.0075, **options):
+        """Train on X (n_x, m), Y (n_y, m); see `mlpkit.training.train` for the options
+        (batch_size, optimizer, lr_schedule, l2, keep_prob, validation_data, patience, seed,
+        verbose, callback). Returns a History; history.costs[i] is the cost of epoch i."""
+        from ..training.loop import train
+
+        return train(self, X, Y, epochs=epochs, learning_rate=learning_rate, **options)
+
+    # ------------------------------------------------------------------ prediction
+    def predict_proba(self, X):
+        """A[L] for X (n_x, m): probabilities for sigmoid/softmax, values for a linear output."""
+        X = check_X(X, self.layer_dims[0])
+        AL, _ = self.forward(X)
+        return AL
+
+    def predict(self, X):
+        """Labels (n_y, m) of 0/1 for sigmoid (a > 0.5), class indices (1, m) for softmax,
+        values (n_y, m) for a linear output."""
+        return self._labels(self.predict_proba(X))
+
+    def _labels(self, AL):
+        if self.output_activation == "sigmoid":
+            return (AL > 0.5).astype(np.int64)
+        if self.output_activation == "softmax":
+            return AL.argmax(axis=0).reshape(1, -1)
+        return AL
+
+    def evaluate(self, X, Y):
+        """(cost, score) on (X, Y) in prediction mode; the cost has no L2 term."""
+        X = check_X(X, self.layer_dims[0])
+        Y = check_Y(Y, X.shape[1], self.layer_dims[-1], self.output_activation, X.dtype)
+        AL, caches = self.forward(X)
+        return self.compute_cost(Y, caches), self._score(self._labels(AL), Y)
+
+    def score(self, X, Y):
+        """Accuracy for classifiers (all n_y labels right for multi-label sigmoid); R^2 for a
+        linear output."""
+        return self.evaluate(X, Y)[1]
+
+    def _score(self, prediction, Y):
+        if self.output_activation == "softmax":
+            return float(np.mean(prediction[0] == Y.argmax(axis=0)))
+        if self.output_activation == "sigmoid":
+            return float(np.mean((prediction == Y).all(axis=0)))
+        residual = np.sum((Y - prediction) ** 2)
+        total = np.sum((Y - Y.mean(axis=1, keepdims=True)) ** 2)
+        return float(1 - residual / total) if total > 0 else 0.0
+
+    def copy_state(self):
+        """A copy of the parameters and running statistics (for restoring a best epoch)."""
+        return (
+            {k: v.copy() for k, v in self._parameters.items()},
+            {k: v.copy() for k, v in self.running_stats.items()},
+        )
+
+    def restore_state(self, state):
+        parameters, running_stats = state
+        self._parameters = Packed(parameters)
+        self.running_stats = {k: v.copy() for k, v in running_stats.items()}
+
+
+def _check_layer_dims(layer_dims):
+    try:
+        dims = [int(n) for n in layer_dims]
+        exact = all(float(n) == int(n) for n in layer_dims)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"layer_dims must be a list of integers [n_x, n1, ..., n_y]; got {layer_dims!r}"
+        ) from None
+    if len(dims) < 2 or not exact:
+        raise ValueError(
+            f"layer_dims must be at least [n_x, n_y] (integers); got {list(layer_dims)!r}"
+        )
+    if min(dims) < 1:
+        raise ValueError(
+            f"every layer needs at least 1 unit; got layer_dims {dims} (a 0-width layer)"
+        )
+    return dims

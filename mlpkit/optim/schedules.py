@@ -1,0 +1,82 @@
+"""Learning-rate decay: alpha as a function of the epoch (counted from 0) and alpha0.
+
+Each schedule is a small callable `schedule(epoch, learning_rate0) -> learning_rate`; any
+function with that signature can be passed to `fit(..., lr_schedule=...)` as well.
+"""
+
+import math
+
+from ..nn.checks import check_int, check_non_negative, check_positive
+
+
+class Constant:
+    """alpha = alpha0."""
+
+    def __call__(self, epoch, learning_rate0):
+        return learning_rate0
+
+
+class InverseTimeDecay:
+    """alpha = alpha0 / (1 + decay_rate * epoch)."""
+
+    def __init__(self, decay_rate=1.0):
+        self.decay_rate = check_non_negative(decay_rate, "decay_rate")
+
+    def __call__(self, epoch, learning_rate0):
+        return learning_rate0 / (1 + self.decay_rate * epoch)
+
+
+class ExponentialDecay:
+    """alpha = alpha0 * rate^epoch."""
+
+    def __init__(self, rate=0.95):
+        self.rate = check_positive(rate, "rate")
+
+    def __call__(self, epoch, learning_rate0):
+        return learning_rate0 * self.rate**epoch
+
+
+class SqrtDecay:
+    """alpha = k / sqrt(epoch_num) * alpha0, with epoch_num = epoch + 1 counted from 1
+    (the first epoch uses k * alpha0)."""
+
+    def __init__(self, k=1.0):
+        self.k = check_positive(k, "k")
+
+    def __call__(self, epoch, learning_rate0):
+        return self.k / math.sqrt(epoch + 1) * learning_rate0
+
+
+class StaircaseDecay:
+    """alpha = alpha0 / (1 + decay_rate * floor(epoch / interval)): a drop every `interval`
+    epochs (the course's fixed-interval scheduling)."""
+
+    def __init__(self, decay_rate=1.0, interval=1000):
+        self.decay_rate = check_non_negative(decay_rate, "decay_rate")
+        self.interval = check_int(interval, "interval", 1)
+
+    def __call__(self, epoch, learning_rate0):
+        return learning_rate0 / (1 + self.decay_rate * (epoch // self.interval))
+
+
+SCHEDULES = {
+    "constant": Constant,
+    "inverse_time": InverseTimeDecay,
+    "exponential": ExponentialDecay,
+    "sqrt": SqrtDecay,
+    "staircase": StaircaseDecay,
+}
+
+
+def get_schedule(schedule):
+    """A schedule from its name (default settings), or `schedule` itself if it is callable."""
+    if schedule is None:
+        return Constant()
+    if isinstance(schedule, str) and schedule in SCHEDULES:
+        return SCHEDULES[schedule]()
+    if callable(schedule) and not isinstance(schedule, type):
+        return schedule
+    raise ValueError(
+        f"unknown lr_schedule {schedule!r}; expected one of {', '.join(SCHEDULES)} "
+        "or a callable (epoch, learning_rate0) -> learning_rate"
+    )

@@ -1,0 +1,155 @@
+"""Trials: parameter dicts sampled from a space, and `run_trial`, which trains and scores one
+(a plain function any executor can map). The default trial builds a `Network` from the sampled
+keys."""
+
+import copy
+import inspect
+import math
+import numbers
+import time
+
+import numpy as np
+
+from ..nn.checks import check_int
+from .distributions import _plain, check_space
+
+
+def _seed_sequence(seed):
+    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
+def sample_trials(space, n_trials, seed=None, add_seed=True):
+    """n_trials parameter dicts drawn at random from `space` (reproducible for an int seed).
+
+    With add_seed (and no "seed" in space), each trial also gets its own "seed" (network init,
+    shuffling, dropout), so a trial's dict alone reproduces it."""
+    return _sample_trials(check_space(space), n_trials, seed, add_seed)
+
+
+def _sample_trials(space, n_trials, seed, add_seed):
+    """sample_trials for a space that check_space has already checked."""
+    n_trials = check_int(n_trials, "n_trials", 1)
+    sample_seq, seed_seq = _seed_sequence(seed).spawn(2)
+    rng = np.random.default_rng(sample_seq)
+    trial_seeds = np.random.default_rng(seed_seq).integers(0, 2**31 - 1, n_trials)
+    trials = []
+    for i in range(n_trials):
+        params = {name: _plain(dist.rvs(random_state=rng)) for name, dist in space.items()}
+        if add_seed and "seed" not in space:
+            params["seed"] = int(trial_seeds[i])
+        trials.append(params)
+    return trials
+
+
+def run_trial(params, data, train_fn=None, fixed=None, blas_threads=None):
+    """Train and score one trial: train_fn({**fixed, **params}, X, Y, X_dev, Y_dev), with data =
+    (X, Y, X_dev, Y_dev) and BLAS limited to blas_threads threads (None: no limit).
+
+    train_fn (default `train_network`) returns the dev score (higher is better) or a dict with
+    "dev_score" and other metrics. A trial whose training diverges (FloatingPointError) gets
+    dev_score NaN and its message under "error". Returns {**params, **metrics, "seconds",
+    "error"}."""
+    from threadpoolctl import threadpool_limits
+
+    train_fn = train_network if train_fn is None else train_fn
+    start = time.perf_counter()
+    error = None
+    with threadpool_limits(limits=blas_threads):
+        try:
+            out = train_fn({**(fixed or {}), **params}, *data)
+        except FloatingPointError as exc:
+            out, error = {"dev_score": math.nan}, str(exc)
+    metrics = dict(out) if isinstance(out, dict) else {"dev_score": out}
+    if "dev_score" not in metrics:
+        raise ValueError(
+            f"train_fn must return the dev score or a dict with 'dev_score'; got {out!r}"
+        )
+    metrics = {k: _plain(v) for k, v in metrics.items()}
+    return {**params, **metrics, "seconds": time.perf_counter() - start, "error": error}
+
+
+NETWORK_KEYS = ("hidden", "layers", "hidden_activation", "output_activation", "init", "batch_norm")
+FIT_KEYS = ("epochs", "learning_rate", "batch_size", "optimizer", "lr_schedule", "l2", "keep_prob")
+OPTIMIZER_KEYS = ("beta", "beta1", "beta2", "epsilon")
+TRIAL_KEYS = (*NETWORK_KEYS, *FIT_KEYS, *OPTIMIZER_KEYS, "seed")
+
+
+def train_network(params, X, Y, X_dev, Y_dev):
+    """Build a Network from params (see `build_network`), fit it on (X, Y), score it on
+    (X_dev, Y_dev). Returns {"dev_score", "train_score", "dev_cost"}."""
+    net, fit_options = build_network(params, X, Y)
+    # fit, evaluate and score take a 1-D Y as one row themselves (check_Y)
+    net.fit(X, Y, **fit_options)
+    dev_cost, dev_score = net.evaluate(X_dev, Y_dev)
+    return {"dev_score": dev_score, "train_score": net.score(X, Y), "dev_cost": dev_cost}
+
+
+def build_network(params, X, Y):
+    """The Network that trial `params` describes for data X (n_x, m), Y (n_y, m), and the
+    options for its fit: `net.fit(X, Y, **fit_options)` trains it as the trial did.
+
+    Keys (all optional): hidden (units of each hidden layer: an int, repeated `layers` times
+    (default 1), or a list), hidden_activation, output_activation (default: sigmoid for 0/1
+    labels, softmax for one-hot columns, else linear), init, batch_norm; epochs, learning_rate,
+    batch_size, optimizer, lr_schedule, l2, keep_prob (as in fit); beta (momentum), beta1,
+    beta2, epsilon (the optimizer's); seed (init, shuffling, dropout)."""
+    from ..nn.network import Network
+
+    unknown = sorted(set(params) - set(TRIAL_KEYS))
+    if unknown:
+        raise ValueError(
+            f"unknown trial parameter(s) {unknown}; expected some of {list(TRIAL_KEYS)}"
+        )
+    Y = _label_rows(Y)
+    seed = params.get("seed")
+    net = Network(
+        [np.shape(X)[0], *_hidden_dims(params), Y.shape[0]],
+        hidden_activation=params.get("hidden_activation", "relu"),
+        output_activation=params.get("output_activation") or _output_activation(Y),
+        init=params.get("init", "he"),
+        seed=seed,
+        batch_norm=params.get("batch_norm", False),
+    )
+    fit_options = {k: params[k] for k in FIT_KEYS if k in params}
+    fit_options.update(optimizer=make_optimizer(params), seed=seed)
+    return net, fit_options
+
+
+def _label_rows(Y):
+    Y = np.asarray(Y)
+    return Y.reshape(1, -1) if Y.ndim == 1 else Y
+
+
+def _hidden_dims(params):
+    hidden, layers = params.get("hidden"), params.get("layers")
+    if hidden is None:
+        if layers is not None:
+            raise ValueError("'layers' needs 'hidden' (the units of each hidden layer)")
+        return []
+    if isinstance(hidden, numbers.Integral):
+        return [int(hidden)] * (1 if layers is None else check_int(layers, "layers", 0))
+    hidden = list(hidden)
+    if layers is not None and layers != len(hidden):
+        raise ValueError(f"'layers' = {layers} but 'hidden' lists {len(hidden)} layers: {hidden}")
+    return hidden
+
+
+def _output_activation(Y):
+    if np.isin(Y, (0, 1)).all():
+        return "softmax" if Y.shape[0] > 1 and (Y.sum(axis=0) == 1).all() else "sigmoid"
+    return "linear"
+
+
+def make_optimizer(params):
+    """params["optimizer"] (default "gd") built with the params' beta / beta1 / beta2 / epsilon
+    that its class takes (the others are ignored); an instance is copied, never shared."""
+    from ..optim.optimizers import OPTIMIZERS, get_optimizer
+
+    optimizer = params.get("optimizer", "gd")
+    if not isinstance(optimizer, str):
+        return copy.deepcopy(get_optimizer(optimizer))
+    if optimizer not in OPTIMIZERS:
+        get_optimizer(optimizer)  # raises the error that lists the known names
+    cls = OPTIMIZERS[optimizer]
+    accepted = inspect.signature(cls).parameters
+    return cls(**{k: params[k] for k in OPTIMIZER_KEYS if k in params and k in accepted})
