@@ -11,7 +11,10 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS = {
     "Network": "nn.network",
-    "History": "training.loop",
+    "History": "training.state",
+    "TrainingState": "training.state",
+    "DivergenceError": "training.loop",
+    "TrainingInterrupted": "training.loop",
     "gradient_check": "nn.gradcheck",
     "load_h5": "data.h5",
     "load_cat_data": "data.h5",

@@ -35,12 +35,12 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_targ
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..io.model_files import network_from_state, network_to_state
-from ..nn.checks import all_finite
+from ..nn.checks import all_finite, check_layer_sizes, keep_prob_from_dropout
 from ..nn.initializers import INITIALIZERS
 from ..nn.network import Network
 from ..optim.optimizers import Adam, GradientDescent, Momentum, NesterovMomentum, RMSprop
 from ..optim.schedules import SCHEDULES, get_schedule
-from ..training.loop import train_epoch
+from ..training import ArraySource, InverseScaling, Loop, NoImprovement, TrainingState
 
 # scikit-learn's activation names -> the engine's
 HIDDEN = {
@@ -53,7 +53,6 @@ HIDDEN = {
 OUTPUT = {"logistic": "sigmoid", "softmax": "softmax", "identity": "identity"}
 SKLEARN_RATES = ("constant", "invscaling", "adaptive")
 NOTES_SCHEDULES = tuple(name for name in SCHEDULES if name != "constant")
-MIN_ADAPTIVE_RATE = 1e-6  # 'adaptive' stops once the rate is this small
 SEED_RANGE = np.iinfo(np.int32).max
 
 
@@ -131,36 +130,18 @@ class BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ parameters
     def _hidden_sizes(self):
-        sizes = np.atleast_1d(self.hidden_layer_sizes)
-        valid = sizes.ndim == 1 and sizes.dtype.kind in "iuf" and np.all(sizes > 0)
-        if not (valid and np.all(sizes == np.floor(sizes))):
+        try:
+            return check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
+        except ValueError:
             raise ValueError(
                 f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes!r} (expected "
                 "positive integers, one per hidden layer)."
-            )
-        return [int(n) for n in sizes]
+            ) from None
 
     def _keep_prob(self, n_hidden):
         """dropout (fraction dropped) -> the engine's keep_prob = 1 - dropout per hidden layer,
         or None when nothing is dropped."""
-        try:
-            dropout = np.ravel(np.asarray(self.dropout, dtype=float))
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"dropout must be a number or one number per hidden layer; got {self.dropout!r}"
-            ) from None
-        if dropout.size == 1:
-            dropout = np.repeat(dropout, n_hidden)
-        if dropout.size != n_hidden:
-            raise ValueError(
-                f"dropout must be one number or one per hidden layer ({n_hidden}); "
-                f"got {len(dropout)} values"
-            )
-        if not np.all((dropout >= 0) & (dropout < 1)):
-            raise ValueError(
-                f"dropout must be in [0, 1) (the fraction dropped); got {self.dropout!r}"
-            )
-        return list(1 - dropout) if np.any(dropout > 0) else None
+        return keep_prob_from_dropout(self.dropout, n_hidden)
 
     def _optimizer(self):
         """The engine's optimizer for `solver`. scikit-learn's momentum v = mu v - lr g is the
@@ -231,100 +212,108 @@ class BaseMLP(BaseEstimator):
             batch_norm=self.batch_norm,
         ).astype(dtype)
         self.loss_curve_ = []
-        self._no_improvement_count = 0
-        self._engine_optimizer = None
-        self.best_loss_ = np.inf
-        self.validation_scores_ = self.best_validation_score_ = None
+        self._training = None
 
     def _fit_stochastic(self, X, Y, keep_prob, incremental):
-        if not incremental or self._engine_optimizer is None:
+        """Configure the engine's training loop for scikit-learn's semantics and run it: one
+        epoch for partial_fit, up to max_iter epochs for fit."""
+        if not incremental or getattr(self, "_training", None) is None:
             self._start_solver()
-        self._start_stopping()
         X_val = y_val = None
         if self.early_stopping:
             X, X_val, Y, Y_val = self._validation_split(X, Y)
             y_val = self._validation_targets(Y_val)
         X = np.ascontiguousarray(X)  # the engine gathers mini-batches from its rows
-        n_samples = X.shape[0]
-        batch_size = self._batch_size(n_samples)
-        rng = np.random.default_rng(self._random_state.randint(SEED_RANGE))
-        self.network_.astype(X.dtype)
+        source = ArraySource.from_rows(X, Y)
         schedule = self._schedule()
+        loop = Loop(
+            self.network_, optimizer=self._optimizer(), learning_rate=self.learning_rate_init,
+            schedule=schedule if callable(schedule) else None,
+            rate_scale=self._engine_rate(1.0), batch_size=self._batch_size(X.shape[0]),
+            shuffle=self.shuffle, l2=self.alpha, keep_prob=keep_prob,
+            rules=self._rules(schedule),
+            validation=None if X_val is None else (
+                lambda net: {"val_score": self._validation_score(X_val, y_val)}
+            ),
+            log=self._print_loss if self.verbose else None,
+        )
+        state = self._training
+        if state.rng is None:
+            state.rng = np.random.default_rng(self._random_state.randint(SEED_RANGE))
+        start_epoch = state.epoch
+        epochs = start_epoch + (1 if incremental else self.max_iter)
+        self.n_iter_ = 0
         try:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                loss = self._run_epoch(X, Y, batch_size, keep_prob, rng, schedule)
-                if self._end_epoch(loss, n_samples, X_val, y_val, schedule) or incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                        "and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=5,
-                    )
+            loop.run(source, epochs, state)
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=5)
-        if self.early_stopping:
-            self.network_.restore_state(self._best_state)
+            warnings.warn("Training interrupted by user.", stacklevel=4)
+        finally:
+            self._epochs_done(state, start_epoch)
+        if not incremental and loop.stopped is None and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
 
     def _start_solver(self):
-        """A new optimizer at learning_rate_init; partial_fit calls keep it, its rate and its
-        epoch count."""
-        self._engine_optimizer = self._optimizer()
-        self._rate = float(self.learning_rate_init)
-        self._epoch = 0
+        """A new training state (a new optimizer at learning_rate_init, epoch 0); partial_fit
+        calls keep it. The stopping rule's bookkeeping carries over a warm start."""
+        previous = getattr(self, "_training", None)
+        self._training = TrainingState(
+            learning_rate=float(self.learning_rate_init), samples_seen=getattr(self, "t_", 0),
+            rules=previous.rules if previous is not None else {},
+        )
 
-    def _start_stopping(self):
-        """Early stopping's bookkeeping, at the start of every fit (a warm start may switch it
-        on or off): the best state so far is the network as it starts."""
-        if self.early_stopping:
-            if self.validation_scores_ is None:
-                self.validation_scores_, self.best_validation_score_ = [], -np.inf
-            self.best_loss_ = None
-            self._best_state = self.network_.copy_state()
-        elif self.best_loss_ is None:
-            self.best_loss_ = np.inf
-
-    def _end_epoch(self, loss, n_samples, X_val, y_val, schedule):
-        """scikit-learn's end-of-epoch bookkeeping: loss_curve_, t_, the no-improvement count,
-        invscaling's rate lr_init / (t + 1)^power_t. Returns True to stop."""
-        self.loss_ = loss
-        self.n_iter_ += 1
-        self._epoch += 1
-        self.t_ += n_samples
-        self.loss_curve_.append(loss)
-        if self.verbose:
-            print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-        self._update_no_improvement_count(X_val, y_val)
+    def _rules(self, schedule):
+        """scikit-learn's end-of-epoch rules: the no-improvement count on the training loss or,
+        with early stopping, the validation score ('adaptive' divides the rate by 5 instead of
+        stopping), and 'invscaling''s rate lr_init / (t + 1)^power_t."""
+        rules = [NoImprovement(
+            self.n_iter_no_change, self.tol,
+            monitor="val_score" if self.early_stopping else "loss",
+            adaptive=schedule == "adaptive", verbose=self.verbose,
+        )]
         if schedule == "invscaling":
-            self._rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
-        if self._no_improvement_count > self.n_iter_no_change:
-            if self._trigger_stopping(schedule):
-                return True
-            self._no_improvement_count = 0
-        return False
+            rules.insert(0, InverseScaling(self.power_t))
+        return rules
 
-    def _run_epoch(self, X, Y, batch_size, keep_prob, rng, schedule):
-        """One epoch through the engine; returns its loss J = (1/m) sum_b m_b J_b, where
-        J_b = batch b's loss + (alpha / 2 m_b) sum ||W||^2."""
-        rate = self._rate
-        if callable(schedule):
-            rate = float(schedule(self._epoch, self.learning_rate_init))
-        rate = self._engine_rate(rate)
-        net, XT, YT, optimizer = self.network_, X.T, Y.T, self._engine_optimizer
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss = train_epoch(
-                net, XT, YT, optimizer, rate, batch_size, self.alpha, keep_prob, rng, X,
-                shuffle=self.shuffle,
-            )
-        if not np.isfinite(loss):
-            raise ValueError(
-                f"Solver produced non-finite loss ({loss}) at iteration {self.n_iter_ + 1}. "
-                "The input data may contain large values and need to be preprocessed, or "
-                "learning_rate_init may be too large."
-            )
-        return loss
+    def _print_loss(self, loop, record):
+        print(f"Iteration {self.n_iter_ + 1}, loss = {record['cost']:.8f}")
+        self.n_iter_ += 1
+
+    def _epochs_done(self, state, start_epoch):
+        """scikit-learn's attributes after a run: n_iter_, t_, loss_curve_, loss_."""
+        costs = state.history.costs[start_epoch:]
+        self.n_iter_ = len(costs)
+        self.t_ = state.samples_seen
+        self.loss_curve_.extend(costs)
+        if costs:
+            self.loss_ = costs[-1]
+
+    # scikit-learn's stopping bookkeeping, kept by the no-improvement rule in the training state
+    def _memory(self):
+        if getattr(self, "_training", None) is None:
+            self._start_solver()
+        return self._training.rules.setdefault(NoImprovement.name, {})
+
+    def _remembered(name):  # noqa: N805 (a property factory, used in the class body)
+        def get(self):
+            if getattr(self, "_training", None) is None:
+                raise AttributeError(f"{type(self).__name__} is not fitted: no {name}")
+            return self._memory().get(name)
+
+        def set_(self, value):
+            self._memory()[name] = value
+
+        return property(get, set_)
+
+    _no_improvement_count = _remembered("count")
+    best_loss_ = _remembered("best_loss")
+    validation_scores_ = _remembered("scores")
+    best_validation_score_ = _remembered("best_score")
+    del _remembered
 
     def _batch_size(self, n_samples):
         """'auto' = min(200, n); an int larger than n is clipped to n, with scikit-learn's
@@ -364,48 +353,6 @@ class BaseMLP(BaseEstimator):
         """The validation targets `_score_outputs` compares with: Y_val here."""
         return Y_val
 
-    def _update_no_improvement_count(self, X_val, y_val):
-        """scikit-learn's rule: count epochs whose training loss (or, with early stopping,
-        validation score) did not improve on the best by more than tol."""
-        if self.early_stopping:
-            score = self._validation_score(X_val, y_val)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best_state = self.network_.copy_state()
-        else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
-
-    def _trigger_stopping(self, schedule):
-        """Stop, or under 'adaptive' divide the rate by 5 until it falls to 1e-6."""
-        what = "Validation score" if self.early_stopping else "Training loss"
-        msg = (
-            f"{what} did not improve more than tol={self.tol:f} for "
-            f"{self.n_iter_no_change} consecutive epochs."
-        )
-        if schedule != "adaptive":
-            if self.verbose:
-                print(msg + " Stopping.")
-            return True
-        if self._rate <= MIN_ADAPTIVE_RATE:
-            if self.verbose:
-                print(msg + " Learning rate too small. Stopping.")
-            return True
-        self._rate /= 5.0
-        if self.verbose:
-            print(msg + f" Setting learning rate to {self._rate:f}")
-        return False
-
     def _validation_score(self, X, y):
         """Accuracy (classifier) or R^2 (regressor) against the validation targets y from
         `_validation_targets`; NaN when the predictions are not finite."""
@@ -442,8 +389,10 @@ class BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ persistence
     def _to_state(self):
         """(meta, arrays) for `mlpkit.save`: meta is JSON-serializable (class, get_params(),
-        the network's configuration, the fitted attributes); arrays holds the network's
-        parameters and batch-norm running statistics (`persistence.network_to_state`)."""
+        the network's configuration, the fitted attributes, the training state); arrays holds
+        the network's parameters and batch-norm running statistics
+        (`io.model_files.network_to_state`) and the training state's arrays (optimizer
+        moments, the best epoch's parameters), so training resumes exactly."""
         check_is_fitted(self)
         net = self.network_
         if not isinstance(net.init, str) or callable(self.learning_rate):
@@ -452,12 +401,13 @@ class BaseMLP(BaseEstimator):
                 "use one of the named initializers and learning rates"
             )
         network_meta, arrays = network_to_state(net)
+        training_meta, training_arrays = self._training.to_arrays()
+        arrays.update(training_arrays)
         fitted = {
             name: _to_json(getattr(self, name))
             for name in (
                 "n_features_in_", "n_iter_", "t_", "n_layers_", "n_outputs_",
-                "out_activation_", "loss_", "best_loss_", "loss_curve_",
-                "validation_scores_", "best_validation_score_",
+                "out_activation_", "loss_", "loss_curve_",
             )
         }
         if hasattr(self, "feature_names_in_"):
@@ -466,6 +416,7 @@ class BaseMLP(BaseEstimator):
             "class": type(self).__name__,
             "params": {k: _to_json(v) for k, v in self.get_params().items()},
             "network": network_meta,
+            "training": training_meta,
             "fitted": fitted,
             **self._extra_state(),
         }
@@ -489,8 +440,7 @@ class BaseMLP(BaseEstimator):
             fitted["feature_names_in_"] = np.asarray(fitted["feature_names_in_"], dtype=object)
         for name, value in fitted.items():
             setattr(estimator, name, value)
-        estimator._no_improvement_count = 0
-        estimator._engine_optimizer = None
+        estimator._training = TrainingState.from_arrays(meta["training"], arrays)
         estimator._restore_extra_state(meta)
         return estimator
 

@@ -1,10 +1,11 @@
 """Model files: one `.npz` archive that `numpy.load(path, allow_pickle=False)` can read.
 
 The archive holds the model's arrays (parameters, batch-norm running statistics, preprocessing
-statistics) plus one string array, `mlpkit_header`, with JSON metadata: the file format and
-its version, the mlpkit version, the model kind (its class name) and what the kind needs to
-rebuild itself (architecture, class names, preprocessing). Loading never unpickles anything,
-and the kind is looked up in an explicit registry, never imported by name from the file.
+statistics, the training state's moments) plus one string array, `mlpkit_header`, with JSON
+metadata: the file format and its version, the mlpkit version, the model kind (its class name)
+and what the kind needs to rebuild itself (architecture, class names, preprocessing, the
+training state, so that training resumes exactly). Loading never unpickles anything, and the
+kind is looked up in an explicit registry, never imported by name from the file.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..nn.network import Network
+from ..training.state import TrainingState
 from .files import atomic_write
 
 FORMAT = "mlpkit-model"
@@ -44,8 +46,10 @@ class ModelFileError(ValueError):
 
 
 def network_to_state(net):
-    """A Network as (meta, arrays): meta is JSON-serializable (architecture), arrays holds
-    "param.<name>" for each parameter and "stat.<name>" for each running statistic."""
+    """A Network as (meta, arrays): meta is JSON-serializable (architecture, and the training
+    state when the network has one), arrays holds "param.<name>" for each parameter,
+    "stat.<name>" for each running statistic and "training.<...>" for the training state's
+    arrays (optimizer moments, the best epoch's parameters)."""
     init = net.init if isinstance(net.init, str) else getattr(net.init, "__name__", "custom")
     meta = {
         "layer_dims": [int(n) for n in net.layer_dims],
@@ -57,6 +61,9 @@ def network_to_state(net):
     }
     arrays = {f"param.{k}": v for k, v in net.parameters.items()}
     arrays.update({f"stat.{k}": v for k, v in net.running_stats.items()})
+    if net.training_state is not None:
+        meta["training"], training_arrays = net.training_state.to_arrays("training")
+        arrays.update(training_arrays)
     return meta, arrays
 
 
@@ -81,6 +88,8 @@ def network_from_state(meta, arrays):
                 raise ValueError(f"array stat.{k} must be float with shape {v.shape}")
             stats[k] = stat.astype(net.dtype)
         net.running_stats = stats
+        if meta.get("training") is not None:
+            net.training_state = TrainingState.from_arrays(meta["training"], arrays)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ModelFileError(f"the network in the model file is inconsistent ({e})") from None
     return net

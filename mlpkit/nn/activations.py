@@ -5,7 +5,7 @@ layer can compute g in place over Z and backward needs only A (as in scikit-lear
 Every function keeps the dtype of its input and stays finite for any finite z.
 """
 
-import numpy as np
+from .backend import np
 
 LEAKY_SLOPE = 0.01
 

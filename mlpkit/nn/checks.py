@@ -3,7 +3,7 @@ says what was wrong and what was expected, before any arithmetic runs."""
 
 import numbers
 
-import numpy as np
+from .backend import np
 
 
 def all_finite(X):
@@ -126,3 +126,79 @@ def check_keep_prob(keep_prob, n_hidden):
 
 def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_sample_weight(sample_weight, m, dtype, name="sample_weight"):
+    """None, or the weights as a 1-D array of m finite values >= 0 (not all 0) in `dtype`."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric, one weight per example; {exc}") from None
+    if w.ndim == 0:
+        w = np.full(m, w, dtype=dtype)
+    if w.shape != (m,):
+        raise ValueError(f"{name} must have shape ({m},), one weight per example; got {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"{name} must hold finite values >= 0")
+    if not w.sum() > 0:
+        raise ValueError(f"{name} must not be all zero (the weighted mean needs a total > 0)")
+    return w
+
+
+def check_layer_sizes(sizes, name="hidden_layer_sizes", expected="integers >= 1, one per layer",
+                      minimum_count=0):
+    """Layer widths as a list of ints >= 1, from a list, tuple or array of integral numbers;
+    a ValueError saying `name must be <expected>` otherwise."""
+    try:
+        values = list(np.ravel(np.asarray(sizes, dtype=object)))
+        exact = all(_is_real(v) and float(v) == int(v) for v in values)
+    except (TypeError, ValueError, OverflowError):
+        exact = False
+    if not exact or len(values) < minimum_count:
+        raise ValueError(f"{name} must be {expected}; got {sizes!r}")
+    widths = [int(v) for v in values]
+    if widths and min(widths) < 1:
+        raise ValueError(
+            f"every layer needs at least 1 unit; got {name} {widths} (a 0-width layer)"
+        )
+    return widths
+
+
+def keep_prob_from_dropout(dropout, n_hidden):
+    """Dropout fractions (one number or one per hidden layer, each in [0, 1)) as the engine's
+    keep_prob = 1 - dropout per hidden layer, or None when nothing is dropped."""
+    try:
+        fractions = np.ravel(np.asarray(dropout, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"dropout must be a number or one number per hidden layer; got {dropout!r}"
+        ) from None
+    if fractions.size == 1:
+        fractions = np.repeat(fractions, n_hidden)
+    if fractions.size != n_hidden:
+        raise ValueError(
+            f"dropout must be one number or one per hidden layer ({n_hidden}); "
+            f"got {fractions.size} values"
+        )
+    if not np.all((fractions >= 0) & (fractions < 1)):
+        raise ValueError(f"dropout must be in [0, 1) (the fraction dropped); got {dropout!r}")
+    if np.any(fractions > 0) and n_hidden == 0:
+        raise ValueError("dropout needs hidden layers to drop units from; this network has none")
+    return [float(p) for p in 1 - fractions] if np.any(fractions > 0) else None
+
+
+def output_layer(n_classes):
+    """(units, activation) of a classifier's output layer: one sigmoid unit for 2 classes, one
+    softmax unit per class for more."""
+    return (1, "sigmoid") if n_classes == 2 else (n_classes, "softmax")
+
+
+def infer_output_activation(Y):
+    """The output activation that targets Y (n_y, m) call for: softmax for one-hot columns,
+    sigmoid for 0/1 labels (one unit per label), linear otherwise."""
+    Y = np.asarray(Y)
+    if np.isin(Y, (0, 1)).all():
+        return "softmax" if Y.shape[0] > 1 and (Y.sum(axis=0) == 1).all() else "sigmoid"
+    return "linear"

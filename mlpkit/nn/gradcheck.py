@@ -1,55 +1,44 @@
 """Gradient checking: backprop's gradient against two-sided finite differences of the cost."""
 
 import copy
-import inspect
 
-import numpy as np
-
-from ..training.loop import train
-from .checks import check_keep_prob, check_non_negative, check_X, check_Y
-
-# fit's options that change the cost J; the others (epochs, optimizer, ...) don't enter it
-_COST_OPTIONS = ("l2", "keep_prob", "seed")
-_FIT_OPTIONS = set(inspect.signature(train).parameters) - {"net", "X", "Y"}
+from .backend import np
+from .checks import check_keep_prob, check_non_negative, check_sample_weight, check_X, check_Y
 
 
-def gradient_check(net, X, Y, epsilon=1e-7, **fit_options):
+def gradient_check(net, X, Y, epsilon=1e-7, *, l2=0.0, keep_prob=1.0, seed=None,
+                   sample_weight=None):
     """Relative difference between backprop's gradient dtheta and the numerical one:
 
         dtheta_approx[i] = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps)
         difference = ||dtheta_approx - dtheta||_2 / (||dtheta_approx||_2 + ||dtheta||_2)
 
-    theta is every parameter flattened (in the order of net.parameters), in float64. fit's
-    options l2 and keep_prob enter J; dropout uses one fixed mask (drawn from `seed`) for every
-    evaluation, and batch norm uses the batch's statistics (training mode). `net` is unchanged.
-    A difference below 1e-7 means the gradient is right.
+    theta is every parameter flattened (in the order of net.parameters), in float64. The
+    options are fit's that enter J: l2, keep_prob, seed and sample_weight; dropout uses one
+    fixed mask (drawn from `seed`) for every evaluation, and batch norm uses the batch's
+    statistics (training mode). `net` is unchanged. A difference below 1e-7 means the
+    gradient is right.
     """
-    unknown = set(fit_options) - _FIT_OPTIONS
-    if unknown:
-        raise TypeError(
-            f"unknown fit option(s) {sorted(unknown)}; expected some of {sorted(_FIT_OPTIONS)}"
-        )
-    options = {k: v for k, v in fit_options.items() if k in _COST_OPTIONS}
-    l2 = check_non_negative(options.get("l2", 0.0), "l2")
-    keep_prob = check_keep_prob(options.get("keep_prob", 1.0), net.L - 1)
-    seed = options.get("seed")
+    l2 = check_non_negative(l2, "l2")
+    keep_prob = check_keep_prob(keep_prob, net.L - 1)
     if seed is None:  # fit's seed=None means "any mask"; the check still needs one fixed mask
         seed = 0
 
     net = copy.deepcopy(net).astype(np.float64)
     X = check_X(X, net.layer_dims[0]).astype(np.float64)
     Y = check_Y(Y, X.shape[1], net.layer_dims[-1], net.output_activation, np.float64)
+    w = check_sample_weight(sample_weight, X.shape[1], np.float64)
 
-    # the parameters are views of theta (a Packed dict), so changing theta[i] moves one of them
+    # the parameters are views of theta (Packed), so changing theta[i] moves one of them
     theta = net.parameters.vector
 
     def cost_and_caches():
         rng = np.random.default_rng(seed)
         AL, caches = net.forward(X, training=True, keep_prob=keep_prob, rng=rng)
-        return net.compute_cost(Y, caches, l2), AL, caches
+        return net.compute_cost(Y, caches, l2, w), AL, caches
 
     _, AL, caches = cost_and_caches()
-    grads = net.backward(AL, Y, caches, l2)
+    grads = net.backward(AL, Y, caches, l2, w)
     dtheta = grads.vector
 
     dtheta_approx = np.empty_like(theta)

@@ -4,7 +4,7 @@ Each takes (n_out, n_in, rng) with a `numpy.random.Generator` (or a legacy
 `numpy.random.RandomState`), so a seed reproduces the draw.
 """
 
-import numpy as np
+from .backend import np
 
 
 def zeros(n_out, n_in, rng):

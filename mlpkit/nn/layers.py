@@ -5,7 +5,7 @@ dL_i/dZ_i) and the 1/m of the cost J = (1/m) sum L_i appears where parameters' g
 formed: dW = (1/m) dZ A_prev^T, db = (1/m) sum_i dZ.
 """
 
-import numpy as np
+from .backend import np
 
 BN_EPSILON = 1e-5
 

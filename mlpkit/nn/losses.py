@@ -3,36 +3,51 @@
 Cross-entropies are computed from the output pre-activation Z[L] (the logits), never from
 log(a), so a saturated a = 0 or 1 gives a large finite cost instead of inf or NaN. With each
 pairing below the output layer's gradient is simply dZ[L] = A[L] - Y.
+
+With sample weights w (one per example) every mean over examples becomes a weighted mean, as
+in scikit-learn: J = sum_i w_i L_i / sum_i w_i, and the L2 term is
+(lambda / 2 sum_i w_i) sum ||W||^2.
 """
 
-import numpy as np
+from .backend import np
 
 
-def binary_cross_entropy(Y, Z):
+def _mean(per_element, sample_weight):
+    """(1/m) sum over all elements (per_element is (n_y, m)), or, with weights w (m,), the
+    weighted mean over examples of each example's sum over outputs."""
+    if sample_weight is None:
+        return float(np.sum(per_element) / per_element.shape[1])
+    per_example = per_element.sum(axis=0)
+    return float(np.dot(per_example, sample_weight) / np.sum(sample_weight))
+
+
+def binary_cross_entropy(Y, Z, sample_weight=None):
     """J = -(1/m) sum[y log a + (1 - y) log(1 - a)],  a = sigmoid(z).
 
     Since -log sigma(z) = log(1 + e^-z):  J = (1/m) sum[log(1 + e^z) - y z].
     """
-    m = Y.shape[1]
-    return float(np.sum(np.logaddexp(0, Z) - Y * Z) / m)
+    return _mean(np.logaddexp(0, Z) - Y * Z, sample_weight)
 
 
-def categorical_cross_entropy(Y, Z):
+def categorical_cross_entropy(Y, Z, sample_weight=None):
     """J = -(1/m) sum_i sum_k y_k log a_k,  a = softmax(z).
 
     Since log a_k = z_k - log sum_j e^(z_j):  J = (1/m) sum_i [logsumexp(z) - sum_k y_k z_k].
     """
-    m = Y.shape[1]
     z_max = Z.max(axis=0, keepdims=True)
     log_sum_exp = z_max + np.log(np.exp(Z - z_max).sum(axis=0, keepdims=True))
-    return float((log_sum_exp.sum() - np.sum(Y * Z)) / m)
+    if sample_weight is None:
+        m = Y.shape[1]
+        return float((log_sum_exp.sum() - np.sum(Y * Z)) / m)
+    return _mean(log_sum_exp - (Y * Z).sum(axis=0, keepdims=True), sample_weight)
 
 
-def mean_squared_error(Y, Z):
+def mean_squared_error(Y, Z, sample_weight=None):
     """J = (1/2m) sum (a - y)^2,  a = z (linear output)."""
-    m = Y.shape[1]
     D = Z - Y
-    return float(np.vdot(D, D) / (2 * m))
+    if sample_weight is None:
+        return float(np.vdot(D, D) / (2 * Y.shape[1]))
+    return _mean(D * D, sample_weight) / 2
 
 
 LOSSES = {
@@ -44,7 +59,7 @@ LOSSES = {
 
 
 def l2_penalty(parameters, n_layers, lambd, m):
-    """(lambda / 2m) sum_l ||W[l]||_F^2."""
+    """(lambda / 2m) sum_l ||W[l]||_F^2  (m: the examples, or the sum of their weights)."""
     if lambd == 0:
         return 0.0
     total = sum(float(np.vdot(W, W)) for W in (parameters[f"W{l}"] for l in range(1, n_layers + 1)))

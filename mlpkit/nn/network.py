@@ -2,12 +2,12 @@
 -> LINEAR -> OUTPUT ACTIVATION -> cost, and backward through the same layers.
 
 Course notation throughout: X is (n_x, m), one column per example; W[l] is (n[l], n[l-1]),
-b[l] is (n[l], 1); parameters is the dict {"W1", "b1", ..., "WL", "bL"}.
+b[l] is (n[l], 1); parameters is the mapping {"W1", "b1", ..., "WL", "bL"}, views of one vector
+theta (`Packed`).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-
-import numpy as np
 
 from .activations import (
     ACTIVATIONS,
@@ -16,7 +16,8 @@ from .activations import (
     OUTPUT_ACTIVATIONS,
     check_activation,
 )
-from .checks import check_X, check_Y
+from .backend import np
+from .checks import check_layer_sizes, check_sample_weight, check_X, check_Y
 from .initializers import get_initializer, initialize_parameters
 from .layers import (
     batchnorm_backward,
@@ -66,7 +67,9 @@ class Network:
         seed=None,
         batch_norm=False,
     ):
-        self.layer_dims = _check_layer_dims(layer_dims)
+        self.layer_dims = check_layer_sizes(
+            layer_dims, "layer_dims", "at least [n_x, n_y] (integers)", minimum_count=2
+        )
         self.L = len(self.layer_dims) - 1
         n_hidden = self.L - 1
         names = [hidden_activation] * n_hidden if isinstance(hidden_activation, str) else list(
@@ -94,6 +97,7 @@ class Network:
         for l in self._bn_layers():
             self.running_stats[f"mean{l}"] = np.zeros((self.layer_dims[l], 1))
             self.running_stats[f"var{l}"] = np.ones((self.layer_dims[l], 1))
+        self.training_state = None  # the last fit's state (mlpkit.training), to resume it
 
     def __repr__(self):
         return (
@@ -114,14 +118,14 @@ class Network:
     @property
     def parameters(self):
         """The live dict {"W1", "b1", ..., "WL", "bL"} (gamma[l], beta[l] replace b[l] under
-        batch norm), views of one vector theta (a `Packed` dict). Assigning a dict checks every
-        key and shape, then copies it in."""
+        batch norm), views of one vector theta (a `Packed` mapping: parameters.vector). Assigning
+        a dict checks every key and shape, then copies it in."""
         return self._parameters
 
     @parameters.setter
     def parameters(self, new):
         expected = {k: v.shape for k, v in self._parameters.items()}
-        if not isinstance(new, dict):
+        if not isinstance(new, Mapping):
             raise TypeError(f"parameters must be a dict with keys {', '.join(expected)}")
         missing = [k for k in expected if k not in new]
         extra = [k for k in new if k not in expected]
@@ -140,20 +144,21 @@ class Network:
             if not np.isfinite(v).all():
                 raise ValueError(f"parameters[{k!r}] contains NaN or infinity")
             arrays[k] = v if v.dtype.kind == "f" else v.astype(np.float64)
-        self._parameters = Packed(arrays)
+        dtype = np.result_type(*arrays.values())
+        if dtype == self.dtype:
+            self._parameters.update(arrays)  # copied into the vector theta
+        else:
+            self._parameters = Packed(arrays, dtype)
 
     def astype(self, dtype):
         """Convert parameters and running statistics to `dtype` (no copy if equal)."""
-        if self.dtype != dtype:
-            self._parameters = Packed(self._parameters, dtype)
+        self._parameters = self._parameters.astype(dtype)
         for k, v in self.running_stats.items():
             self.running_stats[k] = v.astype(dtype, copy=False)
         return self
 
     def _parameters_as(self, dtype):
-        if self.dtype == dtype:
-            return self._parameters
-        return {k: v.astype(dtype) for k, v in self._parameters.items()}
+        return self._parameters.astype(dtype)
 
     def _bn_layers(self):
         return range(1, self.L) if self.batch_norm else range(0)
@@ -198,16 +203,19 @@ class Network:
         return A, caches
 
     # ------------------------------------------------------------------ cost
-    def compute_cost(self, Y, caches, l2=0.0):
-        """J = (1/m) sum_i L(a_i, y_i) + (lambda / 2m) sum_l ||W[l]||_F^2."""
-        m = Y.shape[1]
-        cost = LOSSES[self.output_activation](Y, caches[-1].Z)
+    def compute_cost(self, Y, caches, l2=0.0, sample_weight=None):
+        """J = (1/m) sum_i L(a_i, y_i) + (lambda / 2m) sum_l ||W[l]||_F^2; with sample weights w,
+        J = sum_i w_i L(a_i, y_i) / sum_i w_i + (lambda / 2 sum_i w_i) sum_l ||W[l]||_F^2."""
+        m = Y.shape[1] if sample_weight is None else float(np.sum(sample_weight))
+        cost = LOSSES[self.output_activation](Y, caches[-1].Z, sample_weight)
         return cost + l2_penalty(self._parameters, self.L, l2, m)
 
-    # ------------------------------------------------------------------ backward
-    def backward(self, AL, Y, caches, l2=0.0):
+    def backward(self, AL, Y, caches, l2=0.0, sample_weight=None):
         """dZ[L] = A[L] - Y; then for l = L..1:  dW[l] = (1/m) dZ[l] A[l-1]^T + (lambda/m) W[l],
         db[l] = (1/m) sum_i dZ[l],  dA[l-1] = W[l]^T dZ[l],  dZ[l-1] = dA[l-1] * g'[l-1](Z[l-1]).
+
+        With sample weights w the means are weighted: column i of dZ[L] is scaled by
+        m w_i / sum_j w_j, and lambda/m becomes lambda / sum_j w_j.
 
         Returns grads {"dW1", "db1", ...} (with "dgamma1", "dbeta1", ... under batch norm),
         packed like the parameters: grads.vector is dtheta."""
@@ -216,6 +224,10 @@ class Network:
         grads = Packed.empty({"d" + k: v.shape for k, v in P.items()}, AL.dtype)
         dA = None
         dZ = np.subtract(AL, Y, dtype=AL.dtype)  # integer or float64 labels keep A's dtype
+        if sample_weight is not None:
+            total = float(np.sum(sample_weight))
+            dZ *= (sample_weight * (m / total)).astype(AL.dtype, copy=False)
+            m = total
         for l in range(self.L, 0, -1):
             cache = caches[l - 1]
             if l < self.L:
@@ -245,13 +257,16 @@ class Network:
                 running += (1 - momentum) * batch_value
 
     # ------------------------------------------------------------------ training
-    def fit(self, X, Y, epochs=1000, learning_rate=0.0075, **options):
-        """Train on X (n_x, m), Y (n_y, m); see `mlpkit.training.train` for the options
-        (batch_size, optimizer, lr_schedule, l2, keep_prob, validation_data, patience, seed,
-        verbose, callback). Returns a History; history.costs[i] is the cost of epoch i."""
-        from ..training.loop import train
+    def fit(self, X, Y=None, epochs=1000, learning_rate=0.0075, **options):
+        """Train on X (n_x, m), Y (n_y, m) with mlpkit's training loop; see `mlpkit.training.fit`
+        for the options (batch_size, shuffle, optimizer, lr_schedule, l2, keep_prob,
+        sample_weight, validation_data, patience, seed, callbacks, resume, ...). Returns a
+        History; history.costs[i] is the cost of epoch i. The loop's state is kept in
+        `training_state`, which `mlpkit.save` stores and `resume=True` continues."""
+        # the loop sits above the math: nn's one import of another subpackage, made on use
+        from ..training.loop import fit
 
-        return train(self, X, Y, epochs=epochs, learning_rate=learning_rate, **options)
+        return fit(self, X, Y, epochs=epochs, learning_rate=learning_rate, **options)
 
     # ------------------------------------------------------------------ prediction
     def predict_proba(self, X):
@@ -272,26 +287,34 @@ class Network:
             return AL.argmax(axis=0).reshape(1, -1)
         return AL
 
-    def evaluate(self, X, Y):
+    def evaluate(self, X, Y, sample_weight=None):
         """(cost, score) on (X, Y) in prediction mode; the cost has no L2 term."""
         X = check_X(X, self.layer_dims[0])
         Y = check_Y(Y, X.shape[1], self.layer_dims[-1], self.output_activation, X.dtype)
+        sample_weight = check_sample_weight(sample_weight, X.shape[1], X.dtype)
         AL, caches = self.forward(X)
-        return self.compute_cost(Y, caches), self._score(self._labels(AL), Y)
+        cost = self.compute_cost(Y, caches, sample_weight=sample_weight)
+        return cost, self.score_outputs(AL, Y, sample_weight)
 
-    def score(self, X, Y):
+    def score(self, X, Y, sample_weight=None):
         """Accuracy for classifiers (all n_y labels right for multi-label sigmoid); R^2 for a
-        linear output."""
-        return self.evaluate(X, Y)[1]
+        linear output (averaged over outputs, as scikit-learn's r2_score)."""
+        return self.evaluate(X, Y, sample_weight)[1]
 
-    def _score(self, prediction, Y):
+    def score_outputs(self, AL, Y, sample_weight=None):
+        """The score of outputs A[L] against targets Y, by scikit-learn's accuracy_score (on
+        class indices, or on 0/1 label columns) or r2_score."""
+        from sklearn.metrics import accuracy_score, r2_score  # imported when a score is asked
+
         if self.output_activation == "softmax":
-            return float(np.mean(prediction[0] == Y.argmax(axis=0)))
-        if self.output_activation == "sigmoid":
-            return float(np.mean((prediction == Y).all(axis=0)))
-        residual = np.sum((Y - prediction) ** 2)
-        total = np.sum((Y - Y.mean(axis=1, keepdims=True)) ** 2)
-        return float(1 - residual / total) if total > 0 else 0.0
+            truth, predicted = Y.argmax(axis=0), AL.argmax(axis=0)
+        elif self.output_activation == "sigmoid":
+            truth, predicted = Y.T.astype(np.int64), self._labels(AL).T
+            if truth.shape[1] == 1:
+                truth, predicted = truth[:, 0], predicted[:, 0]
+        else:
+            return float(r2_score(Y.T, AL.T, sample_weight=sample_weight))
+        return float(accuracy_score(truth, predicted, sample_weight=sample_weight))
 
     def copy_state(self):
         """A copy of the parameters and running statistics (for restoring a best epoch)."""
@@ -301,25 +324,7 @@ class Network:
         )
 
     def restore_state(self, state):
+        """Put back what `copy_state` copied."""
         parameters, running_stats = state
-        self._parameters = Packed(parameters)
+        self.parameters = parameters
         self.running_stats = {k: v.copy() for k, v in running_stats.items()}
-
-
-def _check_layer_dims(layer_dims):
-    try:
-        dims = [int(n) for n in layer_dims]
-        exact = all(float(n) == int(n) for n in layer_dims)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"layer_dims must be a list of integers [n_x, n1, ..., n_y]; got {layer_dims!r}"
-        ) from None
-    if len(dims) < 2 or not exact:
-        raise ValueError(
-            f"layer_dims must be at least [n_x, n_y] (integers); got {list(layer_dims)!r}"
-        )
-    if min(dims) < 1:
-        raise ValueError(
-            f"every layer needs at least 1 unit; got layer_dims {dims} (a 0-width layer)"
-        )
-    return dims

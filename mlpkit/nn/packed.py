@@ -1,22 +1,29 @@
-"""Packed parameters: named arrays that are views of one vector theta."""
+"""Packed parameters: named arrays that are views of one contiguous vector, the course's theta."""
 
 import math
+from collections.abc import MutableMapping
 
-import numpy as np
+from .backend import np
 
 
-class Packed(dict):
-    """A dict of arrays stored back to back in one contiguous 1-D array, `vector` (the course's
-    theta), each value a view of its part. An optimizer then updates all of theta in one pass
-    per operation instead of array by array. Assigning to a key copies into its view, so the
-    vector stays where the values live."""
+class Packed(MutableMapping):
+    """A mapping {name: array} whose arrays are views of one contiguous 1-D array, `vector`
+    (theta = [W1.ravel(), b1.ravel(), ..., WL.ravel(), bL.ravel()]). An optimizer then updates
+    all of theta in one pass per operation, and L-BFGS sees theta directly.
+
+    The mapping owns its vector and its keys are fixed: assigning to a key (also through
+    `update`, `setdefault` or `|=`) copies the value into that key's view, an unknown key is
+    a KeyError and deleting a key is a TypeError. No operation can put an array outside the
+    vector."""
+
+    __slots__ = ("_vector", "_views")
 
     def __init__(self, arrays, dtype=None):
         arrays = {k: np.asarray(v) for k, v in arrays.items()}
         dtype = np.result_type(*arrays.values()) if dtype is None else dtype
         self._pack({k: a.shape for k, a in arrays.items()}, dtype)
         for key, a in arrays.items():
-            self[key][...] = a
+            self._views[key][...] = a
 
     @classmethod
     def empty(cls, shapes, dtype):
@@ -27,16 +34,63 @@ class Packed(dict):
 
     def _pack(self, shapes, dtype):
         sizes = [math.prod(shape) for shape in shapes.values()]
-        self.vector = np.empty(sum(sizes), dtype)
+        self._vector = np.empty(sum(sizes), dtype)
+        self._views = {}
         offset = 0
         for (key, shape), size in zip(shapes.items(), sizes, strict=True):
-            super().__setitem__(key, self.vector[offset : offset + size].reshape(shape))
+            self._views[key] = self._vector[offset : offset + size].reshape(shape)
             offset += size
 
+    @property
+    def vector(self):
+        """theta: every array of the mapping, back to back (the arrays are views of it)."""
+        return self._vector
+
+    @property
+    def shapes(self):
+        """{key: shape}, in the vector's order."""
+        return {k: v.shape for k, v in self._views.items()}
+
+    @property
+    def dtype(self):
+        return self._vector.dtype
+
+    def __getitem__(self, key):
+        return self._views[key]
+
     def __setitem__(self, key, value):
-        if key not in self:
-            raise KeyError(f"{key!r}: a Packed dict has the fixed keys {', '.join(self)}")
-        self[key][...] = value
+        view = self._views.get(key)
+        if view is None:
+            raise KeyError(f"{key!r}: a Packed mapping has the fixed keys {', '.join(self)}")
+        value = np.asarray(value)
+        if value.shape != view.shape and value.ndim:
+            raise ValueError(f"{key!r} has shape {view.shape}; got an array of shape {value.shape}")
+        if value is not view:
+            view[...] = value
+
+    def __delitem__(self, key):
+        raise TypeError(f"the keys of a Packed mapping are fixed; {key!r} cannot be removed")
+
+    def __iter__(self):
+        return iter(self._views)
+
+    def __len__(self):
+        return len(self._views)
+
+    def __contains__(self, key):
+        return key in self._views
+
+    def __repr__(self):
+        shapes = ", ".join(f"{k}: {v.shape}" for k, v in self._views.items())
+        return f"Packed({{{shapes}}}, dtype={self.dtype})"
+
+    def copy(self):
+        """A Packed copy with its own vector."""
+        return Packed(self._views, self.dtype)
+
+    def astype(self, dtype):
+        """A Packed copy in `dtype` (self when the dtype is already `dtype`)."""
+        return self if self.dtype == dtype else Packed(self._views, dtype)
 
     def __reduce__(self):  # a copy or pickle packs copies of the arrays into a new vector
-        return type(self), (dict(self),)
+        return type(self), (dict(self._views),)

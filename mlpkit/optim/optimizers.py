@@ -1,42 +1,17 @@
-"""Parameter updates, one small class each, in the spirit of scikit-learn's _stochastic_optimizers.
+"""Parameter updates on the packed vector theta, one small class each, in the spirit of
+scikit-learn's _stochastic_optimizers and Optax's explicit state.
 
-`update(parameters, grads, learning_rate)` changes every parameter theta in place using its
-gradient grads["d" + name]; each optimizer keeps its own state (velocities, squares, step t).
-When parameters and grads are a network's packed dicts (`mlpkit.network.Packed`), the update
-runs once over the whole vector theta (state key "theta") instead of once per array.
-Updates allocate nothing: the state is updated in place and intermediate terms go to work arrays
-kept per parameter (scratch, not state: they are dropped on pickling and copying).
+An optimizer holds only its hyperparameters. Its state (velocities, squares, step t) is a plain
+dict that `init(theta)` creates and `update(theta, dtheta, state, learning_rate)` advances in
+place, together with theta: the training loop owns the state, saves it and resumes it.
+Updates allocate nothing: intermediate terms go to work arrays the optimizer keeps (scratch, not
+state: they are dropped on pickling and copying).
 """
 
 import math
 
-import numpy as np
-
+from ..nn.backend import np
 from ..nn.checks import check_beta, check_positive
-
-
-def _state(store, key, theta):
-    """store[key], zeros shaped like theta on first use."""
-    if key not in store:
-        store[key] = np.zeros_like(theta)
-    return store[key]
-
-
-def _vectors(parameters, grads):
-    """[(key, theta, dtheta)] to update: all of theta at once when parameters and grads are
-    packed alike (grads.vector holds "d" + key for each key, in the same order, and every value
-    is still a view of its vector), else one entry per parameter."""
-    theta, dtheta = getattr(parameters, "vector", None), getattr(grads, "vector", None)
-    if (
-        theta is not None
-        and dtheta is not None
-        and theta.shape == dtheta.shape
-        and list(grads) == ["d" + key for key in parameters]
-        and all(p.base is theta for p in parameters.values())
-        and all(g.base is dtheta for g in grads.values())
-    ):
-        return [("theta", theta, dtheta)]
-    return [(key, theta, grads["d" + key]) for key, theta in parameters.items()]
 
 
 def _moving_average(average, beta, value, work):
@@ -45,49 +20,80 @@ def _moving_average(average, beta, value, work):
     average += np.multiply(1 - beta, value, out=work)
 
 
-class _Optimizer:
-    """What the optimizers share: per-parameter work arrays for their in-place updates."""
+class Optimizer:
+    """What the optimizers share: their settings as data, and work arrays for in-place updates.
 
-    def _work(self, key, theta, n=1):
+    Subclasses give `name`, `_state_arrays` (the names of the state's arrays, each shaped like
+    theta) and `update`."""
+
+    name = ""
+    _state_arrays = ()
+
+    def init(self, theta):
+        """The state before the first step: t = 0 and zeros shaped like theta."""
+        return {"t": 0, **{name: np.zeros_like(theta) for name in self._state_arrays}}
+
+    def config(self):
+        """{"name": ..., hyperparameter: value, ...}: what `from_config` rebuilds it from."""
+        return {"name": self.name, **{k: v for k, v in vars(self).items() if not k.startswith("_")}}
+
+    def check_state(self, state, theta):
+        """A ValueError unless `state` is a state of this optimizer for theta."""
+        missing = [k for k in ("t", *self._state_arrays) if k not in state]
+        if missing:
+            raise ValueError(f"the {self.name} optimizer state lacks {missing}")
+        for name in self._state_arrays:
+            if state[name].shape != theta.shape:
+                raise ValueError(
+                    f"the {self.name} optimizer state {name!r} has shape {state[name].shape}; "
+                    f"theta has {theta.shape}"
+                )
+
+    def _work(self, theta, n=1):
         """n work arrays shaped like theta, allocated once and reused at every step."""
-        work = self.__dict__.setdefault("_work_arrays", {})
-        arrays = work.get(key)
-        if arrays is None or arrays[0].shape != theta.shape or arrays[0].dtype != theta.dtype:
-            arrays = work[key] = [np.empty_like(theta) for _ in range(n)]
-        return arrays
+        arrays = self.__dict__.get("_work_arrays")
+        if arrays is None or len(arrays) < n or arrays[0].shape != theta.shape or (
+            arrays[0].dtype != theta.dtype
+        ):
+            arrays = self.__dict__["_work_arrays"] = [np.empty_like(theta) for _ in range(n)]
+        return arrays[:n]
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_work_arrays", None)
         return state
 
+    def __repr__(self):
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
+        return f"{type(self).__name__}({settings})"
 
-class GradientDescent(_Optimizer):
+
+class GradientDescent(Optimizer):
     """theta = theta - alpha dtheta."""
 
     name = "gd"
 
-    def update(self, parameters, grads, learning_rate):
-        for key, theta, g in _vectors(parameters, grads):
-            (step,) = self._work(key, theta)
-            theta -= np.multiply(learning_rate, g, out=step)
+    def update(self, theta, dtheta, state, learning_rate):
+        (step,) = self._work(theta)
+        state["t"] += 1
+        theta -= np.multiply(learning_rate, dtheta, out=step)
 
 
-class Momentum(_Optimizer):
+class Momentum(Optimizer):
     """v = beta v + (1 - beta) dtheta;  theta = theta - alpha v."""
 
     name = "momentum"
+    _state_arrays = ("v",)
 
     def __init__(self, beta=0.9):
         self.beta = check_beta(beta, "beta")
-        self.v = {}
 
-    def update(self, parameters, grads, learning_rate):
-        for key, theta, g in _vectors(parameters, grads):
-            v = _state(self.v, key, theta)
-            (work,) = self._work(key, theta)
-            _moving_average(v, self.beta, g, work)
-            theta -= np.multiply(learning_rate, v, out=work)
+    def update(self, theta, dtheta, state, learning_rate):
+        v = state["v"]
+        (work,) = self._work(theta)
+        state["t"] += 1
+        _moving_average(v, self.beta, dtheta, work)
+        theta -= np.multiply(learning_rate, v, out=work)
 
 
 class NesterovMomentum(Momentum):
@@ -96,40 +102,40 @@ class NesterovMomentum(Momentum):
 
     name = "nesterov"
 
-    def update(self, parameters, grads, learning_rate):
-        for key, theta, g in _vectors(parameters, grads):
-            v = _state(self.v, key, theta)
-            step, work = self._work(key, theta, 2)
-            _moving_average(v, self.beta, g, work)
-            step = np.multiply(self.beta, v, out=step)
-            step += work  # beta v + (1 - beta) dtheta
-            step *= learning_rate
-            theta -= step
+    def update(self, theta, dtheta, state, learning_rate):
+        v = state["v"]
+        step, work = self._work(theta, 2)
+        state["t"] += 1
+        _moving_average(v, self.beta, dtheta, work)
+        step = np.multiply(self.beta, v, out=step)
+        step += work  # beta v + (1 - beta) dtheta
+        step *= learning_rate
+        theta -= step
 
 
-class RMSprop(_Optimizer):
+class RMSprop(Optimizer):
     """s = beta2 s + (1 - beta2) dtheta^2;  theta = theta - alpha dtheta / (sqrt(s) + eps)."""
 
     name = "rmsprop"
+    _state_arrays = ("s",)
 
     def __init__(self, beta2=0.999, epsilon=1e-8):
         self.beta2 = check_beta(beta2, "beta2")
         self.epsilon = check_positive(epsilon, "epsilon")
-        self.s = {}
 
-    def update(self, parameters, grads, learning_rate):
-        for key, theta, g in _vectors(parameters, grads):
-            s = _state(self.s, key, theta)
-            step, work = self._work(key, theta, 2)
-            _moving_average(s, self.beta2, np.multiply(g, g, out=step), work)
-            denominator = np.sqrt(s, out=work)
-            denominator += self.epsilon
-            step = np.multiply(learning_rate, g, out=step)
-            step /= denominator
-            theta -= step
+    def update(self, theta, dtheta, state, learning_rate):
+        s = state["s"]
+        step, work = self._work(theta, 2)
+        state["t"] += 1
+        _moving_average(s, self.beta2, np.multiply(dtheta, dtheta, out=step), work)
+        denominator = np.sqrt(s, out=work)
+        denominator += self.epsilon
+        step = np.multiply(learning_rate, dtheta, out=step)
+        step /= denominator
+        theta -= step
 
 
-class Adam(_Optimizer):
+class Adam(Optimizer):
     """t = t + 1;  v = beta1 v + (1 - beta1) dtheta;  s = beta2 s + (1 - beta2) dtheta^2;
     v_hat = v / (1 - beta1^t);  s_hat = s / (1 - beta2^t);
     theta = theta - alpha v_hat / (sqrt(s_hat) + eps).
@@ -142,32 +148,29 @@ class Adam(_Optimizer):
     c2 = (1 - beta2^t) / (1 - beta2)."""
 
     name = "adam"
+    _state_arrays = ("v", "s")
 
     def __init__(self, beta1=0.9, beta2=0.999, epsilon=1e-8):
         self.beta1 = check_beta(beta1, "beta1")
         self.beta2 = check_beta(beta2, "beta2")
         self.epsilon = check_positive(epsilon, "epsilon")
-        self.t = 0
-        self.v = {}
-        self.s = {}
 
-    def update(self, parameters, grads, learning_rate):
-        self.t += 1
-        c2 = (1 - self.beta2**self.t) / (1 - self.beta2)
-        alpha_t = learning_rate * (1 - self.beta1) * math.sqrt(c2) / (1 - self.beta1**self.t)
+    def update(self, theta, dtheta, state, learning_rate):
+        v, s = state["v"], state["s"]
+        state["t"] = t = state["t"] + 1
+        c2 = (1 - self.beta2**t) / (1 - self.beta2)
+        alpha_t = learning_rate * (1 - self.beta1) * math.sqrt(c2) / (1 - self.beta1**t)
         epsilon_t = self.epsilon * math.sqrt(c2)
-        for key, theta, g in _vectors(parameters, grads):
-            v, s = _state(self.v, key, theta), _state(self.s, key, theta)
-            (work,) = self._work(key, theta)
-            v *= self.beta1
-            v += g
-            s *= self.beta2
-            s += np.multiply(g, g, out=work)
-            denominator = np.sqrt(s, out=work)
-            denominator += epsilon_t
-            step = np.divide(v, denominator, out=work)
-            step *= alpha_t
-            theta -= step
+        (work,) = self._work(theta)
+        v *= self.beta1
+        v += dtheta
+        s *= self.beta2
+        s += np.multiply(dtheta, dtheta, out=work)
+        denominator = np.sqrt(s, out=work)
+        denominator += epsilon_t
+        step = np.divide(v, denominator, out=work)
+        step *= alpha_t
+        theta -= step
 
 
 OPTIMIZERS = {
@@ -181,12 +184,23 @@ OPTIMIZERS = {
 
 
 def get_optimizer(optimizer):
-    """A fresh optimizer from its name, or the given instance itself (its state is kept)."""
+    """A fresh optimizer from its name, or the given instance itself."""
     if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
         return OPTIMIZERS[optimizer]()
-    if hasattr(optimizer, "update") and not isinstance(optimizer, (str, type)):
+    if all(callable(getattr(optimizer, m, None)) for m in ("init", "update")) and not isinstance(
+        optimizer, (str, type)
+    ):
         return optimizer
     raise ValueError(
         f"unknown optimizer {optimizer!r}; expected one of {', '.join(OPTIMIZERS)} "
-        "or an object with update(parameters, grads, learning_rate)"
+        "or an object with init(theta) -> state and update(theta, dtheta, state, learning_rate)"
     )
+
+
+def from_config(config):
+    """The optimizer that `Optimizer.config()` described."""
+    settings = dict(config)
+    name = settings.pop("name", None)
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r} in a saved state")
+    return OPTIMIZERS[name](**settings)

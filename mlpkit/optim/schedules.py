@@ -1,7 +1,8 @@
 """Learning-rate decay: alpha as a function of the epoch (counted from 0) and alpha0.
 
 Each schedule is a small callable `schedule(epoch, learning_rate0) -> learning_rate`; any
-function with that signature can be passed to `fit(..., lr_schedule=...)` as well.
+function with that signature can be passed to `fit(..., lr_schedule=...)` as well. The named
+ones also describe themselves as data (`config()`), so a saved training run can resume them.
 """
 
 import math
@@ -9,15 +10,33 @@ import math
 from ..nn.checks import check_int, check_non_negative, check_positive
 
 
-class Constant:
+class Schedule:
+    """A named schedule whose settings are its attributes."""
+
+    name = ""
+
+    def config(self):
+        """{"name": ..., setting: value, ...}: what `from_config` rebuilds it from."""
+        return {"name": self.name, **vars(self)}
+
+    def __repr__(self):
+        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({settings})"
+
+
+class Constant(Schedule):
     """alpha = alpha0."""
+
+    name = "constant"
 
     def __call__(self, epoch, learning_rate0):
         return learning_rate0
 
 
-class InverseTimeDecay:
+class InverseTimeDecay(Schedule):
     """alpha = alpha0 / (1 + decay_rate * epoch)."""
+
+    name = "inverse_time"
 
     def __init__(self, decay_rate=1.0):
         self.decay_rate = check_non_negative(decay_rate, "decay_rate")
@@ -26,8 +45,10 @@ class InverseTimeDecay:
         return learning_rate0 / (1 + self.decay_rate * epoch)
 
 
-class ExponentialDecay:
+class ExponentialDecay(Schedule):
     """alpha = alpha0 * rate^epoch."""
+
+    name = "exponential"
 
     def __init__(self, rate=0.95):
         self.rate = check_positive(rate, "rate")
@@ -36,9 +57,11 @@ class ExponentialDecay:
         return learning_rate0 * self.rate**epoch
 
 
-class SqrtDecay:
+class SqrtDecay(Schedule):
     """alpha = k / sqrt(epoch_num) * alpha0, with epoch_num = epoch + 1 counted from 1
     (the first epoch uses k * alpha0)."""
+
+    name = "sqrt"
 
     def __init__(self, k=1.0):
         self.k = check_positive(k, "k")
@@ -47,9 +70,11 @@ class SqrtDecay:
         return self.k / math.sqrt(epoch + 1) * learning_rate0
 
 
-class StaircaseDecay:
+class StaircaseDecay(Schedule):
     """alpha = alpha0 / (1 + decay_rate * floor(epoch / interval)): a drop every `interval`
     epochs (the course's fixed-interval scheduling)."""
+
+    name = "staircase"
 
     def __init__(self, decay_rate=1.0, interval=1000):
         self.decay_rate = check_non_negative(decay_rate, "decay_rate")
@@ -80,3 +105,12 @@ def get_schedule(schedule):
         f"unknown lr_schedule {schedule!r}; expected one of {', '.join(SCHEDULES)} "
         "or a callable (epoch, learning_rate0) -> learning_rate"
     )
+
+
+def from_config(config):
+    """The schedule that `Schedule.config()` described."""
+    settings = dict(config)
+    name = settings.pop("name", None)
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {name!r} in a saved state")
+    return SCHEDULES[name](**settings)

@@ -2,9 +2,30 @@
 divergence check, callbacks and stopping rules, and the explicit training state that lets a run
 be saved and resumed.
 
-Imports `mlpkit.nn` and `mlpkit.optim` only.
+Imports `mlpkit.optim` and `mlpkit.nn` only.
 """
 
-from .loop import History
+from .batches import ArraySource, Batch, CourseShuffle, ExactShuffle, NoShuffle, get_shuffle
+from .loop import DivergenceError, Loop, TrainingInterrupted, Validation, fit, train_step
+from .state import History, TrainingState
+from .stopping import InverseScaling, NoImprovement, Patience
 
-__all__ = ["History"]
+__all__ = [
+    "ArraySource",
+    "Batch",
+    "CourseShuffle",
+    "DivergenceError",
+    "ExactShuffle",
+    "History",
+    "InverseScaling",
+    "Loop",
+    "NoImprovement",
+    "NoShuffle",
+    "Patience",
+    "TrainingInterrupted",
+    "TrainingState",
+    "Validation",
+    "fit",
+    "get_shuffle",
+    "train_step",
+]

@@ -1,175 +1,394 @@
-"""The training loop: for each epoch, for each mini-batch,
-forward -> cost -> backward -> update, with learning-rate decay, L2, dropout and early stopping.
+"""The training loop: for each epoch, for each mini-batch, forward -> cost -> backward -> update,
+with learning-rate decay, L2, dropout, a divergence check, callbacks and stopping rules.
+
+`Loop` is the one epoch loop of mlpkit: `Network.fit` (through `fit` below), the
+scikit-learn estimators, the `mlpkit` command and the search all configure it and call
+`Loop.run`. Its state is explicit (`TrainingState`), so a run can be saved and resumed bit for
+bit.
 """
 
-from dataclasses import dataclass, field
+import warnings
 
-import numpy as np
-
+from ..nn.backend import np
 from ..nn.checks import (
+    all_finite,
     check_int,
     check_keep_prob,
     check_non_negative,
     check_positive,
+    check_sample_weight,
     check_X,
     check_Y,
 )
+from ..optim import optimizers as optimizers_module
+from ..optim import schedules as schedules_module
 from ..optim.optimizers import get_optimizer
 from ..optim.schedules import get_schedule
+from .batches import ArraySource, get_shuffle
+from .state import History, TrainingState
+from .stopping import Patience
+
+__all__ = ["DivergenceError", "History", "Loop", "TrainingInterrupted", "fit", "train_step"]
 
 
-@dataclass
-class History:
-    """What happened in `fit`: costs[i] is epoch i's cost (for full batch, the cost of
-    iteration i's forward pass before its update, as the course prints it)."""
-
-    costs: list = field(default_factory=list)
-    learning_rates: list = field(default_factory=list)
-    val_costs: list = field(default_factory=list)
-    val_scores: list = field(default_factory=list)
-    best_epoch: int = None
-    stopped_early: bool = False
-
-    @property
-    def epochs(self):
-        return len(self.costs)
+class DivergenceError(FloatingPointError, ValueError):
+    """The cost or the parameters became NaN or infinite; the parameters were restored to their
+    values before the call. A FloatingPointError, and a ValueError as scikit-learn raises."""
 
 
-def random_mini_batches(m, batch_size, rng, shuffle=True):
-    """Shuffle the m example indices (unless shuffle=False), then cut them into batches of
-    batch_size (the last may be smaller)."""
-    order = rng.permutation(m) if shuffle else np.arange(m)
-    return [order[k : k + batch_size] for k in range(0, m, batch_size)]
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the network and the training state were put back to the end of
+    the last completed epoch (`epochs_done`), so they can be saved and resumed exactly."""
+
+    def __init__(self, epochs_done):
+        super().__init__(f"training interrupted after {epochs_done} completed epochs")
+        self.epochs_done = epochs_done
 
 
-def train_step(net, X, Y, optimizer, learning_rate, l2=0.0, keep_prob=None, rng=None):
-    """One gradient step on the batch (X, Y); returns the batch's cost before the update."""
-    AL, caches = net.forward(X, training=True, keep_prob=keep_prob, rng=rng)
-    cost = net.compute_cost(Y, caches, l2)
-    grads = net.backward(AL, Y, caches, l2)
-    optimizer.update(net.parameters, grads, learning_rate)
+def train_step(net, batch, optimizer, optimizer_state, learning_rate, l2=0.0, keep_prob=None,
+               rng=None):
+    """One gradient step on `batch`; returns the batch's cost before the update."""
+    AL, caches = net.forward(batch.X, training=True, keep_prob=keep_prob, rng=rng)
+    cost = net.compute_cost(batch.Y, caches, l2, batch.sample_weight)
+    grads = net.backward(AL, batch.Y, caches, l2, batch.sample_weight)
+    optimizer.update(net.parameters.vector, grads.vector, optimizer_state, learning_rate)
     if net.batch_norm:
         net.update_running_stats(caches)
     return cost
 
 
-def train_epoch(net, X, Y, optimizer, learning_rate, batch_size=None, l2=0.0, keep_prob=None,
-                rng=None, examples_first=None, shuffle=True):
-    """One pass over the data; returns the epoch's cost, the batch costs averaged over examples.
-    shuffle=False takes the mini-batches in the data's order.
+class Validation:
+    """Validation data (X (n_x, m), Y (n_y, m), optional weights), checked once; calling it on
+    the network gives {"val_cost", "val_score"} in prediction mode."""
 
-    Full batch (batch_size None or >= m) uses X as it is. For mini-batches the examples are
-    gathered as rows of `examples_first` = X^T (C-contiguous, computed once per fit) into one
-    reused buffer, so each batch is contiguous for BLAS and no step allocates it."""
-    m = X.shape[1]
-    if batch_size is None or batch_size >= m:
-        return train_step(net, X, Y, optimizer, learning_rate, l2, keep_prob, rng)
-    if examples_first is None:
-        examples_first = np.ascontiguousarray(X.T)
-    buffer = np.empty((batch_size, X.shape[0]), dtype=examples_first.dtype)
-    total = 0.0
-    for batch in random_mini_batches(m, batch_size, rng, shuffle):
-        # mode="clip" (the indices are valid) lets take write straight into the buffer
-        X_batch = np.take(examples_first, batch, axis=0, out=buffer[: len(batch)], mode="clip").T
-        cost = train_step(net, X_batch, Y[:, batch], optimizer, learning_rate, l2, keep_prob, rng)
-        total += cost * len(batch)
-    return total / m
+    def __init__(self, X, Y, sample_weight=None):
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+
+    def __call__(self, net):
+        AL, caches = net.forward(self.X)
+        cost = net.compute_cost(self.Y, caches, sample_weight=self.sample_weight)
+        if not all_finite(AL):  # a diverged network has no score
+            return {"val_cost": cost, "val_score": np.nan}
+        return {"val_cost": cost, "val_score": net.score_outputs(AL, self.Y, self.sample_weight)}
 
 
-def train(
-    net,
-    X,
-    Y,
-    epochs=1000,
-    learning_rate=0.0075,
-    batch_size=None,
-    shuffle=True,
-    optimizer="gd",
-    lr_schedule=None,
-    l2=0.0,
-    keep_prob=1.0,
-    validation_data=None,
-    patience=None,
-    tol=0.0,
-    seed=None,
-    verbose=0,
-    callback=None,
-):
-    """Fit `net` to X (n_x, m), Y (n_y, m) and return a History.
+class Loop:
+    """The epoch loop, configured once and run on a source of mini-batches.
 
-    batch_size: None = full batch, 1 = stochastic, else mini-batches reshuffled every epoch
-    (shuffle=False keeps the data's order).
-    optimizer: "gd", "momentum", "rmsprop", "adam" (or "nesterov"), or an optimizer instance
-    (its state is kept across calls). lr_schedule: a name from mlpkit.schedules or a callable
-    (epoch, learning_rate0) -> rate. l2: lambda. keep_prob: dropout's keep probability, one
-    value or one per hidden layer. validation_data=(Xv, Yv) records val_costs and val_scores;
-    with patience, training stops when the validation cost has not improved by more than tol
-    for `patience` epochs, and the best epoch's parameters are restored. seed: shuffling and
-    dropout masks. verbose=1 prints the cost every 100 epochs; callback(epoch, history) is
-    called after each epoch and may return True to stop.
+    Each epoch: the learning rate is schedule(epoch, learning_rate0) when a schedule is given,
+    else the state's current rate (which rules may change), times rate_scale; the source gives
+    the mini-batches (all of it for batch_size None, or in the shuffle's order); each is a
+    `train_step`. Then the epoch's cost J = (1/m) sum_b m_b J_b is recorded, the validation
+    metrics (if any) computed, `log(loop, record)` called, the divergence check made, the
+    rules applied, and the callbacks called (`on_epoch_end(loop)`, True to stop).
+
+    Divergence (a non-finite cost or parameter) is the same everywhere: if a rule holds the
+    best epoch's parameters (early stopping), training stops there with a warning; otherwise
+    the network and the state are restored to what they were before `run` and
+    DivergenceError is raised.
     """
-    X = check_X(X, net.layer_dims[0])
-    Y = check_Y(Y, X.shape[1], net.layer_dims[-1], net.output_activation, X.dtype)
+
+    def __init__(self, net, *, optimizer="gd", learning_rate=0.0075, schedule=None,
+                 rate_scale=1.0, batch_size=None, shuffle=True, seed=None, l2=0.0,
+                 keep_prob=None, rules=(), validation=None, callbacks=(), log=None,
+                 interruptible=False):
+        self.net = net
+        self.optimizer = get_optimizer(optimizer)
+        self.learning_rate0 = learning_rate
+        self.schedule = schedule
+        self.rate_scale = rate_scale
+        self.batch_size = batch_size
+        self.shuffle = get_shuffle(shuffle, seed)
+        self.l2 = l2
+        self.keep_prob = keep_prob if keep_prob and any(p < 1 for p in keep_prob) else None
+        self.rules = list(rules)
+        self.validation = validation
+        self.callbacks = list(callbacks)
+        self.log = log
+        self.interruptible = interruptible
+        self.state = None
+        self.epoch = None  # the epoch being run (counted from 0 over the whole run)
+        self.stopped = None  # why the last run ended early: "rule", "callback" or "diverged"
+
+    @property
+    def history(self):
+        return self.state.history
+
+    def new_state(self, seed=None, **fields):
+        """A state for a fresh run: the optimizer's initial state, a generator from `seed`."""
+        fields.setdefault("learning_rate", self.learning_rate0)
+        return TrainingState(
+            optimizer=self.optimizer.init(self.net.parameters.vector),
+            rng=np.random.default_rng(seed),
+            **fields,
+        )
+
+    def run(self, source, epochs, state):
+        """Train until `state.epoch` reaches `epochs` (or a rule or callback stops it); returns
+        the history. `state` is updated in place and kept as `self.state`."""
+        net = self.net
+        if source.n_features != net.layer_dims[0]:
+            raise ValueError(
+                f"the data has {source.n_features} features but the network expects n_x = "
+                f"{net.layer_dims[0]}"
+            )
+        net.astype(source.dtype)
+        if state.optimizer is None:
+            state.optimizer = self.optimizer.init(net.parameters.vector)
+        else:
+            self.optimizer.check_state(state.optimizer, net.parameters.vector)
+            _cast_arrays(state.optimizer, source.dtype)
+        self.state = state
+        start = (net.copy_state(), state.copy())
+        for rule in self.rules:
+            rule.start(self, state.rules.setdefault(rule.name, {}))
+        snapshot = start if self.interruptible else None
+        self.stopped = None
+        try:
+            while state.epoch < epochs and self.stopped is None:
+                self.stopped = self._epoch(source, start)
+                if self.interruptible:
+                    snapshot = (net.copy_state(), state.copy())
+        except KeyboardInterrupt:
+            if snapshot is None:
+                raise
+            net.restore_state(snapshot[0])
+            self.state = _restore(state, snapshot[1])
+            raise TrainingInterrupted(state.epoch) from None
+        for rule in self.rules:
+            rule.finish(self, state.rules[rule.name])
+        return state.history
+
+    def _epoch(self, source, start):
+        """One epoch; returns why training stops after it ("rule", "callback", "diverged"), or
+        None."""
+        net, state = self.net, self.state
+        self.epoch = epoch = state.epoch
+        rate = state.learning_rate
+        if self.schedule is not None:
+            rate = float(self.schedule(epoch, self.learning_rate0))
+        m = source.n_examples
+        full = self.batch_size is None or self.batch_size >= m
+        batches = [source.full_batch()] if full else source.batches(
+            self.shuffle.order(epoch, m, state.rng), self.batch_size
+        )
+        step_rate = rate * self.rate_scale
+        total = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for batch in batches:
+                cost = train_step(net, batch, self.optimizer, state.optimizer, step_rate, self.l2,
+                                  self.keep_prob, state.rng)
+                total += cost * batch.size
+            cost = total / m
+            finite = bool(np.isfinite(cost)) and all_finite(net.parameters.vector[None, :])
+            record = {"cost": cost}
+            if self.validation is not None:
+                record.update(self.validation(net))
+        state.samples_seen += m
+        history = state.history
+        history.costs.append(cost)
+        history.learning_rates.append(rate)
+        if "val_cost" in record:
+            history.val_costs.append(record["val_cost"])
+        if "val_score" in record:
+            history.val_scores.append(record["val_score"])
+        if self.log is not None:
+            self.log(self, record)
+        stop = None
+        for rule in self.rules:
+            if rule.end_epoch(self, record, state.rules[rule.name]):
+                stop = "rule"
+        if not finite:
+            self._diverged(cost, rate, start)
+            return "diverged"
+        state.epoch += 1
+        for callback in self.callbacks:
+            if callback.on_epoch_end(self):
+                stop = stop or "callback"
+        return stop
+
+    def _diverged(self, cost, rate, start):
+        state = self.state
+        holder = next((r for r in self.rules if r.holds_best(state.rules[r.name])), None)
+        message = (
+            f"the cost became {cost} at epoch {self.epoch} (learning rate {rate:g}): training "
+            "diverged. Try a smaller learning_rate. Solver produced non-finite parameter weights. "
+            "The input data may contain large values and need to be preprocessed"
+        )
+        if holder is not None:
+            state.epoch += 1
+            state.history.diverged = True
+            warnings.warn(
+                f"{message}; training stopped and the best epoch's parameters were restored.",
+                RuntimeWarning, stacklevel=4,
+            )
+            return
+        self.net.restore_state(start[0])
+        self.state = _restore(state, start[1])
+        raise DivergenceError(
+            f"{message}. The parameters were restored to their values before this call."
+        )
+
+
+def _restore(state, saved):
+    """Put the contents of the copy `saved` back into `state` (the caller's object)."""
+    vars(state).update(vars(saved.copy()))
+    return state
+
+
+def _cast_arrays(optimizer_state, dtype):
+    for key, value in optimizer_state.items():
+        if isinstance(value, np.ndarray) and value.dtype != dtype:
+            optimizer_state[key] = value.astype(dtype)
+
+
+class _FunctionCallback:
+    """callback(epoch, history) -> True to stop, as an object with on_epoch_end(loop)."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def on_epoch_end(self, loop):
+        return self.function(loop.epoch, loop.history)
+
+
+def _print_cost(epochs):
+    def log(loop, record):
+        if loop.epoch % 100 == 0 or loop.epoch == epochs - 1:
+            print(f"Cost after epoch {loop.epoch}: {record['cost']:.6f}")
+
+    return log
+
+
+# ---------------------------------------------------------------------------------------------
+# Network.fit
+# ---------------------------------------------------------------------------------------------
+# fit's settings that define a run (a resumed run must be given the same ones)
+RUN_SETTINGS = ("learning_rate", "batch_size", "shuffle", "optimizer", "lr_schedule", "l2",
+                "keep_prob", "patience", "tol", "seed", "weighted", "validated")
+
+
+def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, shuffle=True,
+        optimizer="gd", lr_schedule=None, l2=0.0, keep_prob=1.0, sample_weight=None,
+        validation_data=None, patience=None, tol=0.0, seed=None, verbose=0, callback=None,
+        callbacks=(), resume=False, interruptible=False):
+    """Fit `net` to X (n_x, m), Y (n_y, m) (or to a source of mini-batches given as X, with Y
+    None) and return a History.
+
+    batch_size: None = full batch, 1 = stochastic, else mini-batches in a new order every
+    epoch: shuffle=True draws a permutation from the generator seeded by `seed`, False keeps
+    the data's order, "course" takes the course's np.random.seed(seed + 1 + epoch) permutation.
+    optimizer: "gd", "momentum", "nesterov", "rmsprop", "adam", or an optimizer instance.
+    lr_schedule: a name from mlpkit.optim.schedules, a schedule instance or a callable
+    (epoch, learning_rate0) -> rate. l2: lambda. keep_prob: dropout's keep probability, one
+    value or one per hidden layer. sample_weight: one weight per example (weighted means).
+    validation_data=(Xv, Yv) or (Xv, Yv, wv) records val_costs and val_scores; with patience,
+    training stops when the validation cost has not improved by more than tol for `patience`
+    epochs, and the best epoch's parameters are restored. seed: shuffling and dropout masks.
+    verbose=1 prints the cost every 100 epochs; callback(epoch, history) is called after each
+    epoch and may return True to stop; callbacks: objects with on_epoch_end(loop).
+
+    The run's state (optimizer moments and step, epochs done, generator, early-stopping
+    bookkeeping) is left in net.training_state. resume=True continues it, from the end of the
+    last fit or from a file `mlpkit.load` read, up to `epochs` epochs in all, with the same
+    settings: the result equals one uninterrupted fit bit for bit. interruptible=True makes
+    Ctrl-C put back the end of the last completed epoch and raise TrainingInterrupted.
+    """
+    source = _source(net, X, Y, sample_weight)
     epochs = check_int(epochs, "epochs", 1)
     learning_rate0 = check_positive(learning_rate, "learning_rate")
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", 1)
     l2 = check_non_negative(l2, "l2")
     keep_prob = check_keep_prob(keep_prob, net.L - 1)
-    dropout = keep_prob if any(p < 1 for p in keep_prob) else None
     optimizer = get_optimizer(optimizer)
     schedule = get_schedule(lr_schedule)
+    shuffle_rule = get_shuffle(shuffle, seed)
     if patience is not None:
         patience = check_int(patience, "patience", 1)
         if validation_data is None:
             raise ValueError("patience (early stopping) needs validation_data=(X_val, Y_val)")
+    validation = None
     if validation_data is not None:
-        X_val, Y_val = validation_data
-        X_val = check_X(X_val, net.layer_dims[0], "X_val").astype(X.dtype, copy=False)
-        Y_val = check_Y(
-            Y_val, X_val.shape[1], net.layer_dims[-1], net.output_activation, X.dtype, "Y_val"
-        )
-
-    rng = np.random.default_rng(seed)
-    net.astype(X.dtype)
-    start_state = net.copy_state()
-    examples_first = (
-        np.ascontiguousarray(X.T) if batch_size is not None and batch_size < X.shape[1] else None
+        validation = _validation(net, validation_data, source.dtype)
+    settings = {
+        "learning_rate": learning_rate0, "batch_size": batch_size,
+        "shuffle": getattr(shuffle_rule, "name", repr(shuffle_rule)),
+        "optimizer": _config(optimizer), "lr_schedule": _config(schedule) if lr_schedule
+        is not None else None, "l2": l2, "keep_prob": keep_prob, "patience": patience,
+        "tol": float(tol), "seed": seed if isinstance(seed, (int, type(None))) else repr(seed),
+        "weighted": sample_weight is not None, "validated": validation is not None,
+    }
+    loop = Loop(
+        net, optimizer=optimizer, learning_rate=learning_rate0,
+        schedule=None if lr_schedule is None else schedule, batch_size=batch_size,
+        shuffle=shuffle_rule, l2=l2, keep_prob=keep_prob,
+        rules=[Patience(patience, tol)] if validation is not None else [],
+        validation=validation,
+        callbacks=[*([_FunctionCallback(callback)] if callback is not None else []), *callbacks],
+        log=_print_cost(epochs) if verbose else None, interruptible=interruptible,
     )
-    history = History()
-    best_val, best_state, waited = np.inf, None, 0
-    for epoch in range(epochs):
-        rate = float(schedule(epoch, learning_rate0))
-        with np.errstate(over="ignore", invalid="ignore"):
-            cost = train_epoch(
-                net, X, Y, optimizer, rate, batch_size, l2, dropout, rng, examples_first, shuffle
-            )
-        if not np.isfinite(cost):
-            net.restore_state(start_state)
-            raise FloatingPointError(
-                f"the cost became {cost} at epoch {epoch} (learning rate {rate:g}): training "
-                "diverged. Try a smaller learning_rate. The parameters were restored to their "
-                "values before fit."
-            )
-        history.costs.append(cost)
-        history.learning_rates.append(rate)
-        if verbose and (epoch % 100 == 0 or epoch == epochs - 1):
-            print(f"Cost after epoch {epoch}: {cost:.6f}")
-        if validation_data is not None:
-            val_cost, val_score = net.evaluate(X_val, Y_val)
-            history.val_costs.append(val_cost)
-            history.val_scores.append(val_score)
-            if val_cost < best_val - tol:
-                best_val, waited, history.best_epoch = val_cost, 0, epoch
-                if patience is not None:
-                    best_state = net.copy_state()
-            else:
-                waited += 1
-        if callback is not None and callback(epoch, history):
-            break
-        if patience is not None and waited >= patience:
-            history.stopped_early = True
-            break
-    if best_state is not None:
-        net.restore_state(best_state)
-    return history
+    if resume:
+        state = _resumable_state(net, settings)
+    else:
+        net.astype(source.dtype)
+        state = loop.new_state(seed, config=settings)
+    net.training_state = state
+    loop.run(source, epochs, state)
+    net.training_state = loop.state
+    return loop.state.history
+
+
+def _source(net, X, Y, sample_weight):
+    """An ArraySource over checked arrays, or X itself when it is a source."""
+    if callable(getattr(X, "batches", None)) and hasattr(X, "n_examples"):
+        if Y is not None or sample_weight is not None:
+            raise ValueError("a data source already holds its targets and weights: give Y=None")
+        return X
+    if Y is None:
+        raise TypeError("fit needs Y (n_y, m), unless X is a data source")
+    X = check_X(X, net.layer_dims[0])
+    Y = check_Y(Y, X.shape[1], net.layer_dims[-1], net.output_activation, X.dtype)
+    return ArraySource(X, Y, check_sample_weight(sample_weight, X.shape[1], X.dtype))
+
+
+def _validation(net, validation_data, dtype):
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError("validation_data must be (X_val, Y_val) or (X_val, Y_val, weights)")
+    X_val, Y_val, *weights = validation_data
+    X_val = check_X(X_val, net.layer_dims[0], "X_val").astype(dtype, copy=False)
+    Y_val = check_Y(Y_val, X_val.shape[1], net.layer_dims[-1], net.output_activation, dtype,
+                    "Y_val")
+    w_val = check_sample_weight(weights[0] if weights else None, X_val.shape[1], dtype,
+                                "validation sample_weight")
+    return Validation(X_val, Y_val, w_val)
+
+
+def _config(component):
+    """An optimizer's or schedule's settings as data, or a description of a custom one."""
+    config = getattr(component, "config", None)
+    if callable(config) and type(component).__module__ in (
+        optimizers_module.__name__, schedules_module.__name__
+    ):
+        return config()
+    return {"name": "custom", "repr": repr(component)}
+
+
+def _resumable_state(net, settings):
+    state = net.training_state
+    if state is None:
+        raise ValueError(
+            "resume=True needs a training state: fit this network first, or load a model file "
+            "saved after training"
+        )
+    recorded = state.config
+    different = [k for k in RUN_SETTINGS if recorded.get(k) != settings.get(k)]
+    if different:
+        changes = ", ".join(f"{k}={settings.get(k)!r} (was {recorded.get(k)!r})" for k in different)
+        raise ValueError(
+            f"resume=True continues a run with the same settings; these differ: {changes}"
+        )
+    if any(v.get("name") == "custom" for v in (recorded.get("optimizer"),
+                                                recorded.get("lr_schedule")) if v):
+        raise ValueError("resume=True needs a named optimizer and lr_schedule (not custom ones)")
+    return state

@@ -31,7 +31,7 @@ import mlpkit
 from mlpkit import MLPClassifier, MLPRegressor, Network
 from mlpkit.optim.optimizers import RMSprop
 from mlpkit.optim.schedules import ExponentialDecay
-from mlpkit.training.loop import train_epoch
+from mlpkit.training import ArraySource, Loop
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -305,8 +305,8 @@ def test_warm_start_keeps_classes_and_architecture(binary):
 
 # ---------------------------------------------------------------------- the thin adapter
 def test_fit_is_the_engine_driven_epoch_by_epoch(binary):
-    """One epoch of MLPClassifier(solver='rmsprop') is Network + train_epoch + RMSprop with
-    the seeds drawn from random_state, on X.T."""
+    """One epoch of MLPClassifier(solver='rmsprop') is the engine's Loop running RMSprop on a
+    Network over X.T, with the seeds drawn from random_state."""
     X, y = binary
     model = MLPClassifier(
         hidden_layer_sizes=(8,), solver="rmsprop", alpha=0.01, batch_size=50, max_iter=1,
@@ -314,10 +314,11 @@ def test_fit_is_the_engine_driven_epoch_by_epoch(binary):
     ).fit(X, y)
     rs = np.random.RandomState(3)
     net = Network([5, 8, 1], "relu", "sigmoid", init="glorot", seed=rs.randint(2**31 - 1))
-    rng = np.random.default_rng(rs.randint(2**31 - 1))
-    loss = train_epoch(net, X.T, y.reshape(1, -1).astype(float), RMSprop(0.999, 1e-8), 0.001,
-                       50, l2=0.01, rng=rng)
-    assert model.loss_curve_ == [loss]
+    loop = Loop(net, optimizer=RMSprop(0.999, 1e-8), learning_rate=0.001, batch_size=50,
+                l2=0.01)
+    state = loop.new_state(rs.randint(2**31 - 1))
+    history = loop.run(ArraySource(X.T, y.reshape(1, -1).astype(float)), 1, state)
+    assert model.loss_curve_ == history.costs
     for key, value in net.parameters.items():
         np.testing.assert_array_equal(model.network_.parameters[key], value)
 

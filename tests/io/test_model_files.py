@@ -79,7 +79,8 @@ def test_file_is_plain_npz_with_json_header(tmp_path):
         header = json.loads(str(npz[HEADER]))
         assert all(npz[k].dtype.kind == "f" for k in files - {HEADER})
     assert files == {HEADER, "param.W1", "param.gamma1", "param.beta1", "param.W2", "param.b2",
-                     "stat.mean1", "stat.var1"}
+                     "stat.mean1", "stat.var1", "training.optimizer.v", "training.optimizer.s"}
+    assert header["state"]["training"]["epoch"] == net.training_state.epoch > 0
     assert header["format"] == "mlpkit-model"
     assert header["format_version"] == FORMAT_VERSION
     assert header["mlpkit_version"] == mlpkit.__version__

@@ -72,5 +72,5 @@ def test_gradient_check_detects_a_wrong_derivative(monkeypatch):
 def test_gradient_check_rejects_unknown_options():
     net = Network([N_X, 1])
     X = np.ones((N_X, 2))
-    with pytest.raises(TypeError, match="unknown fit option"):
+    with pytest.raises(TypeError, match="unexpected keyword argument .lerning_rate."):
         gradient_check(net, X, np.array([[0, 1]]), lerning_rate=0.1)

@@ -1,0 +1,125 @@
+"""The training run as data: its `History`, and the `TrainingState` that lets it continue exactly.
+
+A `TrainingState` holds everything the loop changes besides the network itself: epochs done
+(the schedule's position), the current learning rate, examples seen, the optimizer's state
+(moments, step t), the random generator (shuffling, dropout masks), the stopping rules'
+bookkeeping (best score, epochs without improvement, a copy of the best parameters), the
+history, and the run's configuration. `to_arrays` / `from_arrays` turn it into JSON metadata plus
+NumPy arrays and back, with no pickling, for model files.
+"""
+
+import copy
+from dataclasses import dataclass, field
+
+from ..nn.backend import np
+
+
+@dataclass
+class History:
+    """What happened in training: costs[i] is epoch i's cost (for full batch, the cost of
+    iteration i's forward pass before its update, as the course prints it)."""
+
+    costs: list = field(default_factory=list)
+    learning_rates: list = field(default_factory=list)
+    val_costs: list = field(default_factory=list)
+    val_scores: list = field(default_factory=list)
+    best_epoch: int = None
+    stopped_early: bool = False
+    diverged: bool = False
+
+    @property
+    def epochs(self):
+        return len(self.costs)
+
+
+@dataclass
+class TrainingState:
+    """Everything a run needs, besides the network, to continue where it stopped."""
+
+    epoch: int = 0  # epochs done: the schedule's position
+    learning_rate: float = None  # the rate now (rules such as 'adaptive' change it)
+    samples_seen: int = 0
+    optimizer: dict = None  # the optimizer's state: {"t": steps, name: array, ...}
+    rng: np.random.Generator = None  # shuffling and dropout masks
+    rules: dict = field(default_factory=dict)  # rule name -> its bookkeeping
+    history: History = field(default_factory=History)
+    config: dict = field(default_factory=dict)  # the run's settings, as data
+
+    def copy(self):
+        """A deep copy (arrays, generator and history included)."""
+        return copy.deepcopy(self)
+
+    def to_arrays(self, prefix="training"):
+        """(meta, arrays): meta is JSON-serializable, arrays maps names to NumPy arrays; nothing
+        needs pickling. Raises TypeError if the configuration holds something that is not data
+        (a callable schedule, say)."""
+        arrays = {}
+        data = {
+            "epoch": self.epoch,
+            "learning_rate": self.learning_rate,
+            "samples_seen": self.samples_seen,
+            "optimizer": self.optimizer,
+            "rng": None if self.rng is None else self.rng.bit_generator.state,
+            "rules": self.rules,
+            "history": vars(self.history),
+            "config": self.config,
+        }
+        return _encode(data, f"{prefix}.", arrays, "training state"), arrays
+
+    @classmethod
+    def from_arrays(cls, meta, arrays):
+        """The state that `to_arrays` described."""
+        data = _decode(meta, arrays)
+        rng = None
+        if data["rng"] is not None:
+            rng = np.random.Generator(getattr(np.random, data["rng"]["bit_generator"])())
+            rng.bit_generator.state = data["rng"]
+        return cls(
+            epoch=int(data["epoch"]),
+            learning_rate=data["learning_rate"],
+            samples_seen=int(data["samples_seen"]),
+            optimizer=data["optimizer"],
+            rng=rng,
+            rules=data["rules"],
+            history=History(**data["history"]),
+            config=data["config"],
+        )
+
+
+def _encode(value, path, arrays, what):
+    """JSON data with every array moved into `arrays` under its path, leaving {"$array": key}."""
+    if isinstance(value, np.ndarray):
+        arrays[path.rstrip(".")] = value
+        return {"$array": path.rstrip(".")}
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise TypeError(f"the {what} has a non-string key {key!r}")
+        return {key: _encode(v, f"{path}{key}.", arrays, what) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, f"{path}{i}.", arrays, what) for i, v in enumerate(value)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return {"$float": repr(value)}  # JSON has no NaN or infinity
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(
+        f"the {what} holds {value!r} at {path.rstrip('.')}, which is not data (use named "
+        "optimizers, schedules and settings to save it)"
+    )
+
+
+def _decode(value, arrays):
+    if isinstance(value, dict):
+        if set(value) == {"$array"}:
+            key = value["$array"]
+            if key not in arrays:
+                raise ValueError(f"array {key} is missing")
+            return np.array(arrays[key])
+        if set(value) == {"$float"}:
+            return float(value["$float"])
+        return {key: _decode(v, arrays) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v, arrays) for v in value]
+    return value
