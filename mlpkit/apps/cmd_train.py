@@ -27,88 +27,183 @@ BATCH_SIZE = 64
 INIT = "xavier"
 
 
+# the options that define a training run, recorded in the model file for --resume
+RUN_OPTIONS = {
+    "data": None, "test": None, "hidden": HIDDEN, "epochs": EPOCHS,
+    "learning_rate": LEARNING_RATE, "optimizer": OPTIMIZER, "batch_size": BATCH_SIZE,
+    "l2": 0.0, "dropout": 0.0, "batch_norm": False, "image_size": None,
+    "validation_split": 0.0, "seed": None, "strict": False,
+}
+
+
 def run(args):
-    from sklearn.metrics import accuracy_score
-    from sklearn.model_selection import train_test_split
-    from tqdm import tqdm
-
+    from ..io.checkpoint import Checkpoint
     from ..io.model_files import save
-    from .image_classifier import ImageClassifier
-    from .plots import plot_costs
+    from ..training import TrainingInterrupted
 
-    if args.dropout and not args.hidden:
-        raise UsageError("--dropout needs at least one hidden layer (see --hidden)")
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
-    images, labels, classes = load_images(args.data, args.image_size or IMAGE_SIZE, args.strict)
+    options, resumed = _options(args)
+    out = Path(args.out if args.out is not None else (args.resume or "model.npz"))
+    data = _prepare(options, resumed)
+    model, net = data["model"], data["model"].network
+    epochs = options["epochs"]
+    done = net.training_state.epoch if resumed is not None else 0
+    if resumed is not None and done >= epochs:
+        raise ValueError(f"{args.resume}: its run already finished ({done} of {epochs} epochs)")
+
+    def metadata(loop=None, scores=None):
+        epochs_done = loop.state.epoch if loop is not None else net.training_state.epoch
+        return {"data": options["data"], "seed": options["seed"], "init": INIT,
+                "hidden": list(options["hidden"]), "options": options,
+                "epochs_done": epochs_done, "complete": scores is not None, **(scores or {})}
+
+    checkpoints = [Checkpoint(model, out, args.checkpoint_every, metadata)] if (
+        args.checkpoint_every) else []
+    verb = "resuming" if resumed is not None else "training"
+    print(f"{verb} {net.layer_dims} on {data['X'].shape[1]} images of {model.classes} "
+          f"(seed {options['seed']})" + (f" from epoch {done}" if done else ""))
+    try:
+        history = _fit(net, data, options, checkpoints, resume=resumed is not None, done=done)
+    except TrainingInterrupted as stop:
+        save(model, out, metadata=metadata())
+        print(f"{PROG}: interrupted after epoch {stop.epochs_done} of {epochs}; the state is "
+              f"saved in {out}; resume with: {PROG} train --resume {out}", file=sys.stderr)
+        return 130
+    scores = _scores(net, data)
+    for name, value in scores.items():
+        print(f"{name.replace('_', ' ')}: {value:.4f}")
+    save(model, out, metadata=metadata(scores=scores))
+    print(f"model saved to {out}; cost curve in {_plot(history, data, options, out)}")
+    return 0
+
+
+def _options(args):
+    """(the run's options, the model being resumed or None). A new run fills in the defaults
+    and draws a seed; --resume takes everything from the model file's record."""
+    given = {k: getattr(args, k) for k in RUN_OPTIONS if getattr(args, k) is not None}
+    if args.resume is None:
+        if args.data is None:
+            raise UsageError("DATA is required (or --resume MODEL to continue a run)")
+        options = {**RUN_OPTIONS, **given}
+        if options["dropout"] and not options["hidden"]:
+            raise UsageError("--dropout needs at least one hidden layer (see --hidden)")
+        if options["seed"] is None:
+            options["seed"] = int(np.random.SeedSequence().entropy % 2**31)
+        for key in ("data", "test"):
+            if options[key] is not None:
+                options[key] = str(Path(options[key]).resolve())
+        options["hidden"] = list(options["hidden"])
+        return options, None
+    if given:
+        flags = ", ".join(sorted("--" + k.replace("_", "-") for k in given))
+        raise UsageError(f"--resume continues the recorded run with its own settings; "
+                         f"drop {flags}")
+    from ..io.model_files import read_metadata
+    from .cli_common import load_classifier
+
+    model = load_classifier(args.resume)
+    recorded = read_metadata(args.resume)["metadata"].get("options")
+    if model.network.training_state is None or not isinstance(recorded, dict):
+        raise ValueError(f"{args.resume}: holds no training run to resume (saved by an older "
+                         f"{PROG} or not by '{PROG} train')")
+    return {**RUN_OPTIONS, **recorded}, model
+
+
+def _prepare(options, resumed):
+    """The data and the model: training images as X, Y, the validation or test data that is
+    monitored, and the test images."""
+    from sklearn.model_selection import train_test_split
+
+    from .image_classifier import ImageClassifier
+
+    size_asked = options["image_size"]
+    images, labels, classes = load_images(options["data"], size_asked or IMAGE_SIZE,
+                                          options["strict"])
     size = images.shape[1]
-    if args.image_size and size != args.image_size:
+    if size_asked and size != size_asked:
         raise ValueError(
-            f"{args.data}: holds {size}x{size} images but --image-size is {args.image_size}; "
+            f"{options['data']}: holds {size}x{size} images but --image-size is {size_asked}; "
             "leave --image-size out to use the file's size"
         )
     if np.unique(labels).size < 2:
-        raise ValueError(f"{args.data}: the training data holds only one class; need at least 2")
+        raise ValueError(f"{options['data']}: the training data holds only one class; "
+                         "need at least 2")
     test = None
-    if args.test is not None:
-        test = load_labeled(args.test, size, classes, args.strict)
+    if options["test"] is not None:
+        test = load_labeled(options["test"], size, classes, options["strict"])
     validation = None
-    if args.validation_split:
+    if options["validation_split"]:
         images, val_images, labels, val_labels = train_test_split(
-            images, labels, test_size=args.validation_split, stratify=labels, random_state=seed
+            images, labels, test_size=options["validation_split"], stratify=labels,
+            random_state=options["seed"],
         )
         validation = (val_images, val_labels)
+    if resumed is not None:
+        model = resumed
+        if model.classes != classes or model.image_size != size:
+            raise ValueError(f"{options['data']}: its classes or image size changed since the "
+                             "run started; cannot resume on it")
+    else:
+        model = ImageClassifier.build(classes, size, options["hidden"], init=INIT,
+                                      seed=options["seed"], batch_norm=options["batch_norm"])
+    monitor = validation or test
+    return {
+        "model": model, "X": model.preprocess(images), "Y": model.targets(labels),
+        "monitor": monitor, "monitor_name": "val" if validation else "test",
+        "validation_data": None if monitor is None else (
+            model.preprocess(monitor[0]), model.targets(monitor[1])),
+        "validation": validation, "test": test,
+    }
 
-    model = ImageClassifier.build(classes, size, args.hidden, init=INIT, seed=seed,
-                                  batch_norm=args.batch_norm)
-    net = model.network
-    X, Y = model.preprocess(images), model.targets(labels)
-    monitor, monitor_name = validation or test, "val" if validation else "test"
-    validation_data = None
-    if monitor is not None:
-        validation_data = (model.preprocess(monitor[0]), model.targets(monitor[1]))
 
-    print(f"training {net.layer_dims} on {X.shape[1]} images of {classes} (seed {seed})")
-    with tqdm(total=args.epochs, desc="training", unit="epoch", file=sys.stderr) as bar:
+def _fit(net, data, options, checkpoints, resume, done):
+    """net.fit with a progress bar, checkpoints, and Ctrl-C taken back to the last epoch's end."""
+    from tqdm import tqdm
+
+    epochs, name = options["epochs"], data["monitor_name"]
+    with tqdm(total=epochs, initial=done, desc="training", unit="epoch", file=sys.stderr) as bar:
 
         def progress(epoch, history):
             status = {"cost": f"{history.costs[-1]:.4f}"}
             if history.val_scores:
-                status[f"{monitor_name}_acc"] = f"{history.val_scores[-1]:.3f}"
+                status[f"{name}_acc"] = f"{history.val_scores[-1]:.3f}"
             bar.set_postfix(status, refresh=False)
             bar.update(1)
 
-        history = net.fit(
-            X, Y, epochs=args.epochs, learning_rate=args.learning_rate,
-            batch_size=args.batch_size, optimizer=args.optimizer, l2=args.l2,
-            keep_prob=1.0 - args.dropout, validation_data=validation_data, seed=seed,
-            callback=progress,
+        return net.fit(
+            data["X"], data["Y"], epochs=epochs, learning_rate=options["learning_rate"],
+            batch_size=options["batch_size"], optimizer=options["optimizer"], l2=options["l2"],
+            keep_prob=1.0 - options["dropout"], validation_data=data["validation_data"],
+            seed=options["seed"], callback=progress, callbacks=checkpoints, resume=resume,
+            interruptible=True,
         )
 
-    scores = {"train_accuracy": net.score(X, Y)}
-    if validation is not None:
-        scores["validation_accuracy"] = history.val_scores[-1]
-    if test is not None:
-        X_test = validation_data[0] if monitor is test else model.preprocess(test[0])
-        # net.predict: class indices (1, m), as 0/1 for a sigmoid output
-        scores["test_accuracy"] = float(accuracy_score(test[1], net.predict(X_test)[0]))
-    for name, value in scores.items():
-        print(f"{name.replace('_', ' ')}: {value:.4f}")
 
-    out = Path(args.out)
-    options = {k: getattr(args, k) for k in (
-        "epochs", "learning_rate", "optimizer", "batch_size", "l2", "dropout", "batch_norm")}
-    metadata = {"data": str(args.data), "seed": seed, "options": options,
-                "hidden": list(args.hidden), "init": INIT, **scores}
-    save(model, out, metadata=metadata)
+def _scores(net, data):
+    """Training, validation and test accuracy, recorded in the model file."""
+    from sklearn.metrics import accuracy_score
+
+    model = data["model"]
+    scores = {"train_accuracy": net.score(data["X"], data["Y"])}
+    if data["validation"] is not None:
+        scores["validation_accuracy"] = net.training_state.history.val_scores[-1]
+    if data["test"] is not None:
+        monitored = data["monitor"] is data["test"]
+        X_test = data["validation_data"][0] if monitored else model.preprocess(data["test"][0])
+        # net.predict: class indices (1, m), as 0/1 for a sigmoid output
+        scores["test_accuracy"] = float(accuracy_score(data["test"][1], net.predict(X_test)[0]))
+    return scores
+
+
+def _plot(history, data, options, out):
+    from .plots import plot_costs
+
     curves, names = [history.costs], ["training"]
     if history.val_costs:
         curves.append(history.val_costs)
-        names.append("validation" if validation else "test")
-    plot = plot_costs(curves, out.with_name(f"{out.stem}_costs.png"), labels=names,
-                      title=f"{PROG} train {Path(args.data).name}",
-                      learning_rate=args.learning_rate)
-    print(f"model saved to {out}; cost curve in {plot}")
-    return 0
+        names.append("validation" if data["validation"] is not None else "test")
+    return plot_costs(curves, out.with_name(f"{out.stem}_costs.png"), labels=names,
+                      title=f"{PROG} train {Path(options['data']).name}",
+                      learning_rate=options["learning_rate"])
 
 
 def add_parser(commands):
@@ -116,35 +211,43 @@ def add_parser(commands):
         "train", help="train an image classifier",
         description="Train an image classifier on DATA: a course-format HDF5 file or a folder "
         "with one subfolder of images per class. Saves the model and a cost-curve PNG beside "
-        "it (model.npz -> model_costs.png).",
+        "it (model.npz -> model_costs.png). Ctrl-C saves the model with its training state at "
+        "the end of the last completed epoch; --resume continues it exactly.",
     )
-    train.add_argument("data", metavar="DATA", help="HDF5 file or folder of class folders")
+    train.add_argument("data", metavar="DATA", nargs="?",
+                       help="HDF5 file or folder of class folders")
     train.add_argument("--test", metavar="DATA", help="test data, reported every epoch and at "
                        "the end")
-    train.add_argument("--hidden", type=hidden_sizes, default=HIDDEN, metavar="N,N,...",
+    train.add_argument("--hidden", type=hidden_sizes, default=None, metavar="N,N,...",
                        help=f"hidden layer sizes (default: {','.join(map(str, HIDDEN))})")
-    train.add_argument("--epochs", type=int_at_least(1), default=EPOCHS,
-                       help="passes over the training data (default: %(default)s)")
-    train.add_argument("--learning-rate", type=float_in(0), default=LEARNING_RATE,
-                       metavar="F", help="learning rate alpha (default: %(default)s)")
+    train.add_argument("--epochs", type=int_at_least(1), default=None,
+                       help=f"passes over the training data (default: {EPOCHS})")
+    train.add_argument("--learning-rate", type=float_in(0), default=None,
+                       metavar="F", help=f"learning rate alpha (default: {LEARNING_RATE})")
     train.add_argument("--optimizer", choices=("gd", "momentum", "rmsprop", "adam"),
-                       default=OPTIMIZER, help="(default: %(default)s)")
-    train.add_argument("--batch-size", type=int_at_least(1), default=BATCH_SIZE, metavar="N",
-                       help="mini-batch size (default: %(default)s)")
-    train.add_argument("--l2", type=float_in(0, low_open=False), default=0.0, metavar="F",
+                       default=None, help=f"(default: {OPTIMIZER})")
+    train.add_argument("--batch-size", type=int_at_least(1), default=None, metavar="N",
+                       help=f"mini-batch size (default: {BATCH_SIZE})")
+    train.add_argument("--l2", type=float_in(0, low_open=False), default=None, metavar="F",
                        help="L2 regularization lambda (default: 0)")
-    train.add_argument("--dropout", type=float_in(0, 1, low_open=False), default=0.0,
+    train.add_argument("--dropout", type=float_in(0, 1, low_open=False), default=None,
                        metavar="F", help="fraction of hidden units dropped, in [0, 1) (default: 0)")
-    train.add_argument("--batch-norm", action="store_true", help="batch normalization")
+    train.add_argument("--batch-norm", action="store_true", default=None,
+                       help="batch normalization")
     train.add_argument("--image-size", type=int_at_least(1), default=None, metavar="S",
                        help=f"resize folder images to SxS (default: {IMAGE_SIZE}; HDF5 keeps "
                        "its size)")
-    train.add_argument("--validation-split", type=float_in(0, 1, low_open=False), default=0.0,
+    train.add_argument("--validation-split", type=float_in(0, 1, low_open=False), default=None,
                        metavar="F", help="fraction of DATA held out to monitor (default: 0)")
     train.add_argument("--seed", type=int_at_least(0), default=None,
                        help="random seed for reproducible runs (default: a fresh one, printed)")
-    train.add_argument("--out", default="model.npz", metavar="PATH",
-                       help="model file (default: %(default)s)")
-    train.add_argument("--strict", action="store_true",
+    train.add_argument("--out", default=None, metavar="PATH",
+                       help="model file (default: model.npz, or the --resume file)")
+    train.add_argument("--strict", action="store_true", default=None,
                        help="fail on unreadable image files instead of skipping them")
+    train.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="N",
+                       help="also save the model with its training state every N epochs")
+    train.add_argument("--resume", metavar="MODEL",
+                       help="continue the run saved in MODEL (by Ctrl-C or --checkpoint-every) "
+                       "to the epochs it was started with")
     train.set_defaults(run=run)

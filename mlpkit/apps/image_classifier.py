@@ -5,6 +5,7 @@ import numpy as np
 
 from ..data.preprocessing import Standardizer, flatten_images
 from ..io.model_files import _array, network_from_state, network_to_state
+from ..nn.checks import output_layer
 from ..nn.network import Network
 
 
@@ -34,11 +35,7 @@ class ImageClassifier:
                 f"{network.layer_dims[-1]}"
             )
 
-    @staticmethod
-    def output_layer(n_classes):
-        """(units, activation) of the output layer for n_classes: one sigmoid unit for 2 classes,
-        one softmax unit per class for more."""
-        return (1, "sigmoid") if n_classes == 2 else (n_classes, "softmax")
+    output_layer = staticmethod(output_layer)  # one sigmoid unit for 2 classes, else softmax
 
     @classmethod
     def build(cls, classes, image_size, hidden=(), **network_options):

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from ..nn.checks import check_int
+from ..nn.checks import check_int, check_layer_sizes, infer_output_activation
 from .distributions import _plain, check_space
 
 
@@ -105,7 +105,7 @@ def build_network(params, X, Y):
     net = Network(
         [np.shape(X)[0], *_hidden_dims(params), Y.shape[0]],
         hidden_activation=params.get("hidden_activation", "relu"),
-        output_activation=params.get("output_activation") or _output_activation(Y),
+        output_activation=params.get("output_activation") or infer_output_activation(Y),
         init=params.get("init", "he"),
         seed=seed,
         batch_norm=params.get("batch_norm", False),
@@ -128,16 +128,10 @@ def _hidden_dims(params):
         return []
     if isinstance(hidden, numbers.Integral):
         return [int(hidden)] * (1 if layers is None else check_int(layers, "layers", 0))
-    hidden = list(hidden)
+    hidden = check_layer_sizes(hidden, "'hidden'")
     if layers is not None and layers != len(hidden):
         raise ValueError(f"'layers' = {layers} but 'hidden' lists {len(hidden)} layers: {hidden}")
     return hidden
-
-
-def _output_activation(Y):
-    if np.isin(Y, (0, 1)).all():
-        return "softmax" if Y.shape[0] > 1 and (Y.sum(axis=0) == 1).all() else "sigmoid"
-    return "linear"
 
 
 def make_optimizer(params):
