@@ -1,8 +1,12 @@
 """Optimizers (course 2, week 2): mini-batch gradient descent vs momentum vs Adam on make_moons.
 
-The course's setting: make_moons(300, noise=.2) after np.random.seed(3); [2, 5, 2, 1] relu,
-He init, mini-batches of 64, learning rate 0.0007, 5000 epochs. Momentum (beta 0.9) barely
-helps at this small rate; Adam (0.9, 0.999, 1e-8) gets much further in the same epochs.
+First the course's run, exactly: make_moons(300, noise=.2) after np.random.seed(3); [2, 5, 2, 1]
+relu/sigmoid, He init from np.random.seed(3), mini-batches of 64 shuffled as the course does
+(seed 10 + 1 + epoch), learning rate 0.0007, 10000 epochs: training accuracy 79.67% for gradient
+descent and for momentum (beta 0.9), 94% for Adam (0.9, 0.999, 1e-8), the course's numbers.
+
+Then the same comparison on mlpkit's own draws (5000 epochs, one seed for weights and
+shuffles): momentum barely helps at this small rate; Adam gets much further in the same epochs.
 
     python examples/optimizers.py [--out DIR] [--seed N]
 """
@@ -10,10 +14,11 @@ helps at this small rate; Adam (0.9, 0.999, 1e-8) gets much further in the same 
 import argparse
 from pathlib import Path
 
-from sklearn.datasets import make_moons
+import numpy as np
 
 from mlpkit import Network
 from mlpkit.apps.plots import plot_costs, plot_decision_boundaries
+from mlpkit.data import make_moons
 
 OPTIMIZERS = {"gd": "mini-batch gradient descent", "momentum": "momentum", "adam": "Adam"}
 
@@ -24,8 +29,14 @@ def main():
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and shuffles")
     args = parser.parse_args()
 
-    X, y = make_moons(n_samples=300, noise=0.2, random_state=3)
-    X, Y = X.T, y.reshape(1, -1)
+    X, Y = make_moons(300, noise=0.2, seed=np.random.RandomState(3))  # the course's data
+    for optimizer, name in OPTIMIZERS.items():
+        net = Network([2, 5, 2, 1], init="he", seed=np.random.RandomState(3))
+        net.fit(X, Y, epochs=10000, learning_rate=0.0007, batch_size=64, optimizer=optimizer,
+                shuffle="course", seed=10)
+        print(f"the course's run, {name:>27}: training accuracy {net.score(X, Y):.2%}")
+
+    X, Y = make_moons(300, noise=0.2, seed=args.seed)
     panels, costs = [], []
     for optimizer, name in OPTIMIZERS.items():
         net = Network([2, 5, 2, 1], init="he", seed=args.seed)

@@ -21,6 +21,7 @@ _EXPORTS = {
     "Standardizer": "preprocessing",
     "horizontal_flip": "preprocessing",
     "make_flower": "synthetic",
+    "make_moons": "synthetic",
     "make_house_prices": "synthetic",
     "HOUSE_FEATURES": "synthetic",
     "HOUSE_PRICE_WEIGHTS": "synthetic",

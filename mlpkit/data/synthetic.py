@@ -1,4 +1,10 @@
-"""Small synthetic data sets: the course's planar flower, house prices for regression."""
+"""Small synthetic data sets: the course's planar flower and moons, house prices for regression.
+
+A seed may be an int (a NumPy Generator is made from it, mlpkit's own draws) or a legacy
+`numpy.random.RandomState`, which draws exactly what the course's `np.random.seed(n)` drew:
+`make_flower(seed=np.random.RandomState(1))` and `make_moons(seed=np.random.RandomState(3))` are
+the course's data sets, point for point.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +17,24 @@ HOUSE_PRICE_BIAS = 0.4
 HOUSE_PRICE_NOISE = 0.15
 
 
-def make_flower(m: int = 400, noise: float = 0.2, seed: int = 1):
+def _generator(seed):
+    """A Generator from an int or None; a Generator or legacy RandomState as it is."""
+    if isinstance(seed, (np.random.Generator, np.random.RandomState)):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def make_flower(m: int = 400, noise: float = 0.2, seed=1):
     """The course's planar "flower": two classes of m/2 points on the petals r = 4 sin(4t).
 
-    Class j (0 or 1): t = linspace(3.12 j, 3.12 (j+1), N) + noise*randn(N),
-    r = 4 sin(4t) + noise*randn(N), point (r sin t, r cos t). Returns X (2, m) and
-    Y (1, m), both float64.
+    Class j (0 or 1), drawn in this order: t = linspace(3.12 j, 3.12 (j+1), N) +
+    noise*randn(N), r = 4 sin(4t) + noise*randn(N), point (r sin t, r cos t). Returns X (2, m)
+    and Y (1, m), both float64. seed=np.random.RandomState(1) gives the course's data set
+    (its `load_planar_dataset()`).
     """
     if m < 2 or m % 2:
         raise ValueError(f"m must be an even number >= 2, got {m}")
-    rng = np.random.default_rng(seed)
+    rng = _generator(seed)
     N, a = m // 2, 4
     X = np.zeros((2, m))
     Y = np.zeros((1, m))
@@ -30,6 +44,21 @@ def make_flower(m: int = 400, noise: float = 0.2, seed: int = 1):
         X[:, N * j:N * (j + 1)] = r * np.sin(t), r * np.cos(t)
         Y[0, N * j:N * (j + 1)] = j
     return X, Y
+
+
+def make_moons(m: int = 300, noise: float = 0.2, seed=None):
+    """Two interleaving half circles, scikit-learn's `make_moons(n_samples=m, noise=noise)`, in
+    the course's layout: X (2, m), Y (1, m) float64. seed=np.random.RandomState(3) gives the
+    course's data set (its `load_dataset()`: np.random.seed(3), then make_moons drawing from the
+    global legacy generator)."""
+    from sklearn.datasets import make_moons as sklearn_moons
+
+    if m < 2:
+        raise ValueError(f"m must be >= 2, got {m}")
+    rng = seed if isinstance(seed, np.random.RandomState) else np.random.RandomState(
+        _generator(seed).integers(2**31 - 1))
+    X, y = sklearn_moons(n_samples=m, noise=noise, random_state=rng)
+    return X.T, y.reshape(1, -1).astype(np.float64)
 
 
 def make_house_prices(m: int = 200, seed: int = 0):

@@ -139,6 +139,9 @@ class Loop:
             self.optimizer.check_state(state.optimizer, net.parameters.vector)
             _cast_arrays(state.optimizer, source.dtype)
         self.state = state
+        if state.last_network is not None:  # go on from the last epoch, not the best one
+            net.restore_state(state.last_network)
+            state.last_network = None
         start = (net.copy_state(), state.copy())
         for rule in self.rules:
             rule.start(self, state.rules.setdefault(rule.name, {}))
@@ -155,6 +158,8 @@ class Loop:
             net.restore_state(snapshot[0])
             self.state = _restore(state, snapshot[1])
             raise TrainingInterrupted(state.epoch) from None
+        if any(rule.holds_best(state.rules[rule.name]) for rule in self.rules):
+            state.last_network = net.copy_state()
         for rule in self.rules:
             rule.finish(self, state.rules[rule.name])
         return state.history
@@ -330,13 +335,18 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
     )
     if resume:
         state = _resumable_state(net, settings)
+        if state.history.stopped_early:  # the run ended; there is nothing to go on with
+            return state.history
     else:
         net.astype(source.dtype)
         state = loop.new_state(seed, config=settings)
+    try:
+        loop.run(source, epochs, state)
+    except TrainingInterrupted:
+        net.training_state = state  # the end of the last completed epoch, to resume from
+        raise
     net.training_state = state
-    loop.run(source, epochs, state)
-    net.training_state = loop.state
-    return loop.state.history
+    return state.history
 
 
 def _source(net, X, Y, sample_weight):

@@ -4,8 +4,9 @@ A `TrainingState` holds everything the loop changes besides the network itself: 
 (the schedule's position), the current learning rate, examples seen, the optimizer's state
 (moments, step t), the random generator (shuffling, dropout masks), the stopping rules'
 bookkeeping (best score, epochs without improvement, a copy of the best parameters), the
-history, and the run's configuration. `to_arrays` / `from_arrays` turn it into JSON metadata plus
-NumPy arrays and back, with no pickling, for model files.
+history, the run's configuration, and, when the best epoch's parameters were put back at the
+end of a run, the last epoch's (where a resumed run goes on from). `to_arrays` / `from_arrays`
+turn it into JSON metadata plus NumPy arrays and back, with no pickling, for model files.
 """
 
 import copy
@@ -44,6 +45,9 @@ class TrainingState:
     rules: dict = field(default_factory=dict)  # rule name -> its bookkeeping
     history: History = field(default_factory=History)
     config: dict = field(default_factory=dict)  # the run's settings, as data
+    # the network at the end of the last epoch when a rule then put the best epoch's parameters
+    # back: a resumed run continues from these, as the uninterrupted run would have
+    last_network: tuple = None
 
     def copy(self):
         """A deep copy (arrays, generator and history included)."""
@@ -63,6 +67,7 @@ class TrainingState:
             "rules": self.rules,
             "history": vars(self.history),
             "config": self.config,
+            "last_network": self.last_network,
         }
         return _encode(data, f"{prefix}.", arrays, "training state"), arrays
 
@@ -83,6 +88,7 @@ class TrainingState:
             rules=data["rules"],
             history=History(**data["history"]),
             config=data["config"],
+            last_network=data.get("last_network"),
         )
 
 

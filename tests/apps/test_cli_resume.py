@@ -1,0 +1,88 @@
+"""`mlpkit train` interrupted by Ctrl-C (a real SIGINT to the process) saves its run, and
+`--resume` finishes it with the parameters of the uninterrupted run, bit for bit."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit.io.model_files import read_metadata
+
+from .test_cli import ENV, assert_error, assert_ok, mlpkit_cmd
+
+RUN = ("--hidden", "5", "--epochs", "2000", "--batch-size", "16", "--seed", "4",
+       "--dropout", "0.1", "--optimizer", "adam", "--learning-rate", "0.001",
+       "--validation-split", "0.2")
+
+
+@pytest.fixture(scope="module")
+def tiny_h5(tmp_path_factory):
+    """40 RGB images of 8x8: 'light' ones and 'dark' ones."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 8, 8, 3), dtype=np.uint8)
+    y = (x.mean(axis=(1, 2, 3)) > 127).astype(np.int64)
+    path = tmp_path_factory.mktemp("data") / "tiny.h5"
+    with h5py.File(path, "w") as f:
+        f["train_set_x"], f["train_set_y"] = x, y
+        f["list_classes"] = np.array([b"dark", b"light"])
+    return path
+
+
+def test_ctrl_c_saves_the_run_and_resume_finishes_it_exactly(tmp_path, tiny_h5):
+    whole = tmp_path / "whole.npz"
+    assert_ok(mlpkit_cmd("train", tiny_h5, *RUN, "--out", whole))
+
+    part = tmp_path / "part.npz"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlpkit", "train", str(tiny_h5), *RUN, "--out", str(part),
+         "--checkpoint-every", "100"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not part.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the first checkpoint: training is under way
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    (line,) = [line for line in stderr.splitlines() if "interrupted after epoch" in line]
+    done = int(line.split("interrupted after epoch ")[1].split()[0])
+    assert 100 <= done < 2000
+    assert f"resume with: mlpkit train --resume {part}" in line
+    header = read_metadata(part)
+    assert header["metadata"]["epochs_done"] == done and not header["metadata"]["complete"]
+    stopped = mlpkit.load(part)
+    assert stopped.network.training_state.epoch == done
+
+    result = mlpkit_cmd("train", "--resume", part)
+    assert_ok(result)
+    assert f"from epoch {done}" in result.stdout
+    finished, uninterrupted = mlpkit.load(part), mlpkit.load(whole)
+    np.testing.assert_array_equal(finished.network.parameters.vector,
+                                  uninterrupted.network.parameters.vector)
+    assert read_metadata(part)["metadata"]["complete"]
+    assert finished.network.training_state.history.costs == (
+        uninterrupted.network.training_state.history.costs)
+
+
+def test_resume_refuses_new_settings_and_finished_runs(tmp_path, tiny_h5):
+    model = tmp_path / "m.npz"
+    assert_ok(mlpkit_cmd("train", tiny_h5, "--hidden", "3", "--epochs", "5", "--out", model))
+    assert_error(mlpkit_cmd("train", "--resume", model, "--epochs", "9"), 2,
+                 "--resume continues the recorded run with its own settings; drop --epochs")
+    assert_error(mlpkit_cmd("train", "--resume", model), 1, "already finished (5 of 5 epochs)")
+    assert_error(mlpkit_cmd("train"), 2, "DATA is required (or --resume MODEL")
+    net = tmp_path / "net.npz"
+    mlpkit.save(mlpkit.Network([3, 1]), net)
+    assert_error(mlpkit_cmd("train", "--resume", net), 1, "not an image classifier")

@@ -1,0 +1,143 @@
+"""Explicit training state: a run saved and resumed (in memory, or through a model file) ends bit
+for bit where one uninterrupted run ends, for every optimizer, with dropout, batch norm,
+shuffling, schedules and early-stopping bookkeeping; Ctrl-C puts back the last completed epoch."""
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit import Network, one_hot
+from mlpkit.training import TrainingInterrupted
+
+OPTIMIZERS = ["gd", "momentum", "nesterov", "rmsprop", "adam"]
+
+
+def data(m=50, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((4, m))
+    return X, one_hot(rng.integers(0, 3, m), 3), rng.standard_normal((4, 20))
+
+
+def network(batch_norm=True):
+    return Network([4, 6, 5, 3], output_activation="softmax", batch_norm=batch_norm, seed=1)
+
+
+def options(X_val, Y_val, **changes):
+    return {"learning_rate": 0.05, "batch_size": 16, "keep_prob": 0.8, "lr_schedule": "sqrt",
+            "l2": 0.01, "validation_data": (X_val, Y_val), "patience": 100, "seed": 7,
+            **changes}
+
+
+def assert_same_run(a, b):
+    np.testing.assert_array_equal(a.parameters.vector, b.parameters.vector)
+    for key, value in a.running_stats.items():
+        np.testing.assert_array_equal(b.running_stats[key], value)
+    assert a.training_state.history.costs == b.training_state.history.costs
+    assert a.training_state.history.val_scores == b.training_state.history.val_scores
+    assert a.training_state.epoch == b.training_state.epoch
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("shuffle", [True, "course"])
+def test_a_saved_and_resumed_fit_equals_one_fit(tmp_path, optimizer, shuffle):
+    X, Y, X_val = data()
+    Y_val = one_hot(np.arange(20) % 3, 3)
+    fit = options(X_val, Y_val, optimizer=optimizer, shuffle=shuffle)
+    whole = network()
+    whole.fit(X, Y, epochs=9, **fit)
+
+    part = network()
+    part.fit(X, Y, epochs=4, **fit)
+    assert part.training_state.epoch == 4
+    path = mlpkit.save(part, tmp_path / "part.npz")
+    loaded = mlpkit.load(path)
+    loaded.fit(X, Y, epochs=9, resume=True, **fit)
+    assert_same_run(whole, loaded)
+
+    part.fit(X, Y, epochs=9, resume=True, **fit)  # in memory, no file
+    assert_same_run(whole, part)
+
+
+def test_resuming_after_the_run_ended_changes_nothing():
+    X, Y, X_val = data()
+    Y_val = one_hot(np.arange(20) % 3, 3)
+    fit = options(X_val, Y_val, patience=2, learning_rate=0.5)
+    net = network()
+    history = net.fit(X, Y, epochs=200, **fit)
+    assert history.stopped_early and history.epochs < 200
+    before = net.parameters.vector.copy()
+    net.fit(X, Y, epochs=200, resume=True, **fit)
+    np.testing.assert_array_equal(net.parameters.vector, before)
+    assert net.training_state.history.epochs == history.epochs
+
+
+def test_resume_needs_a_state_and_the_same_settings():
+    X, Y, X_val = data()
+    net = network(batch_norm=False)
+    with pytest.raises(ValueError, match="resume=True needs a training state"):
+        net.fit(X, Y, epochs=3, resume=True)
+    net.fit(X, Y, epochs=2, learning_rate=0.1, optimizer="adam", seed=0)
+    with pytest.raises(ValueError, match=r"learning_rate=0.2 \(was 0.1\)"):
+        net.fit(X, Y, epochs=3, learning_rate=0.2, optimizer="adam", seed=0, resume=True)
+    with pytest.raises(ValueError, match="optimizer="):
+        net.fit(X, Y, epochs=3, learning_rate=0.1, optimizer="rmsprop", seed=0, resume=True)
+
+
+class InterruptingNetwork(Network):
+    """Raises KeyboardInterrupt (as Ctrl-C would) at its n-th training forward pass."""
+
+    def forward(self, X, training=False, keep_prob=None, rng=None):
+        if training:
+            self.calls += 1
+            if self.calls == self.interrupt_at:
+                raise KeyboardInterrupt
+        return super().forward(X, training, keep_prob, rng)
+
+
+def test_ctrl_c_puts_back_the_last_completed_epoch(tmp_path):
+    X, Y, X_val = data()
+    Y_val = one_hot(np.arange(20) % 3, 3)
+    fit = options(X_val, Y_val, optimizer="adam", patience=None)  # no best epoch put back
+    whole = network()
+    whole.fit(X, Y, epochs=6, **fit)
+    after_three = network()
+    after_three.fit(X, Y, epochs=3, **fit)
+
+    net = InterruptingNetwork([4, 6, 5, 3], output_activation="softmax", batch_norm=True, seed=1)
+    net.calls, net.interrupt_at = 0, 3 * 4 + 2  # 4 batches an epoch: in the 4th epoch
+    with pytest.raises(TrainingInterrupted) as interrupted:
+        net.fit(X, Y, epochs=6, interruptible=True, **fit)
+    assert interrupted.value.epochs_done == 3
+    assert_same_run(after_three, net)
+    loaded = mlpkit.load(mlpkit.save(net, tmp_path / "stopped.npz"))
+    loaded.fit(X, Y, epochs=6, resume=True, **fit)
+    assert_same_run(whole, loaded)
+
+
+def test_without_interruptible_ctrl_c_propagates_mid_epoch():
+    X, Y, _ = data()
+    net = InterruptingNetwork([4, 6, 3], output_activation="softmax", seed=1)
+    net.calls, net.interrupt_at = 0, 2
+    with pytest.raises(KeyboardInterrupt) as interrupted:
+        net.fit(X, Y, epochs=3, batch_size=16)
+    assert not isinstance(interrupted.value, TrainingInterrupted)
+
+
+def test_divergence_puts_the_state_back_too():
+    """A resumed run that diverges leaves the network and its training state as they were."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 40)) * 100
+    Y = X.sum(axis=0, keepdims=True) ** 2
+    net = Network([3, 5, 1], output_activation="linear", seed=0)
+    fit = {"learning_rate": 0.01, "optimizer": "momentum", "seed": 0}
+    net.fit(X, Y, epochs=1, **fit)
+    before, state = net.parameters.vector.copy(), net.training_state.copy()
+    with pytest.raises(mlpkit.DivergenceError, match="restored to their values before"):
+        net.fit(X, Y, epochs=500, resume=True, **fit)
+    np.testing.assert_array_equal(net.parameters.vector, before)
+    assert net.training_state.epoch == state.epoch == 1
+    np.testing.assert_array_equal(net.training_state.optimizer["v"], state.optimizer["v"])
+    assert net.training_state.history.costs == state.history.costs
+    with pytest.raises(mlpkit.DivergenceError):  # a new run: the old state stays
+        net.fit(X, Y, epochs=500, learning_rate=0.02, optimizer="gd")
+    assert net.training_state.config["optimizer"]["name"] == "momentum"
