@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import socket
+import warnings
 from pathlib import Path
 
 from .cli_common import PROG, float_in, load_classifier, warn
@@ -63,8 +64,6 @@ def run(args):
                          f"pip install 'mlpkit[serve]' ({e})") from None
 
     # Pillow only warns between 1x and 2x its pixel limit; uploads above 1x are refused.
-    import warnings
-
     warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
     name = Path(args.model).name
     app = web.create_app(model, header, int(args.max_upload_mb * web.MB), name=name)

@@ -292,6 +292,7 @@ def create_app(model, metadata=None, max_upload_bytes=MAX_UPLOAD_BYTES, name="mo
     # decode and predict in at most this many threads at once: bounds the memory of decoding
     decoders = CapacityLimiter(max(2, os.cpu_count() or 1))
     page = (STATIC / "index.html").read_text(encoding="utf-8")
+    icon = (STATIC / "favicon.svg").read_bytes()
 
     app = FastAPIOffline(
         title=f"mlpkit serve: {name}",
@@ -390,6 +391,6 @@ def create_app(model, metadata=None, max_upload_bytes=MAX_UPLOAD_BYTES, name="mo
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon():
-        return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml")
+        return Response(icon, media_type="image/svg+xml")
 
     return app
