@@ -90,3 +90,14 @@ def test_hand_fused_numpy_loop_does_mlpkit_arithmetic():
     assert cost == pytest.approx(history.costs[0], rel=1e-12)
     for key, value in trained.items():
         np.testing.assert_allclose(net.parameters[key], value, rtol=1e-9, atol=1e-12)
+
+
+def test_quick_serve_load_benchmark_gets_every_answer_right():
+    """benchmarks/serve_load.py --quick: a real server, 4 clients x 5 requests, all checked."""
+    run = subprocess.run([sys.executable, str(BENCHMARKS / "serve_load.py"), "--quick"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    row = run.stdout.splitlines()[-1].strip("| ").split(" | ")
+    assert row[:3] == ["20", "20", "0"]  # requests, correct, wrong or failed
+    assert float(row[4]) > 0 and float(row[5]) <= float(row[6]) <= float(row[7])
+    assert "4 concurrent clients x 5 requests" in run.stdout and "machine:" in run.stdout

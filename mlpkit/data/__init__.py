@@ -12,6 +12,7 @@ _EXPORTS = {
     "load_h5": "h5",
     "load_cat_data": "h5",
     "load_image": "images",
+    "decode_image": "images",
     "load_image_folder": "images",
     "load_dataset": "images",
     "IMAGE_EXTENSIONS": "images",

@@ -3,6 +3,7 @@ class."""
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +15,25 @@ from .h5 import load_h5
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
 
+# The Pillow formats `decode_image` reads: the photo formats above (JPEG includes cameras'
+# multi-picture MPO files), none of the rarely used decoders (nor EPS, which Pillow hands to
+# Ghostscript).
+UPLOAD_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP")
+
 # Resampling filter for resizing images; LANCZOS gives the least aliasing when shrinking photos.
 RESAMPLE = Image.Resampling.LANCZOS
+
+
+def _to_rgb(img: Image.Image, image_size: int) -> np.ndarray:
+    """A loaded Pillow image -> uint8 (s, s, 3) RGB: EXIF orientation, transparency on white."""
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        # Transparent pixels become white instead of whatever color they hide.
+        rgba = img.convert("RGBA")
+        img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img.alpha_composite(rgba)
+    img = img.convert("RGB").resize((image_size, image_size), RESAMPLE)
+    return np.asarray(img, dtype=np.uint8)
 
 
 def _read_image(path: Path, image_size: int) -> np.ndarray:
@@ -23,16 +41,37 @@ def _read_image(path: Path, image_size: int) -> np.ndarray:
     try:
         with Image.open(path) as img:
             img.load()
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
-                # Transparent pixels become white instead of whatever color they hide.
-                rgba = img.convert("RGBA")
-                img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img.alpha_composite(rgba)
-            img = img.convert("RGB").resize((image_size, image_size), RESAMPLE)
-            return np.asarray(img, dtype=np.uint8)
+            return _to_rgb(img, image_size)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise ValueError(f"{path}: cannot read image ({e})") from e
+
+
+def decode_image(data: bytes, image_size: int = 64, name: str = "image") -> np.ndarray:
+    """The bytes of an image file -> uint8 (s, s, 3) RGB, exactly as `load_image` reads a file.
+
+    For data from strangers (uploads): only UPLOAD_FORMATS are decoded, and an image of more
+    than `Image.MAX_IMAGE_PIXELS` pixels is refused before decoding (Pillow itself only warns
+    up to twice that). Raises ValueError that starts with `name` and says what was wrong.
+    """
+    image_size = _check_size(image_size)
+    try:
+        with Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS) as img:
+            pixels = img.width * img.height
+            if Image.MAX_IMAGE_PIXELS is not None and pixels > Image.MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError(f"{img.width}x{img.height} = {pixels} pixels")
+            img.load()
+            return _to_rgb(img, image_size)
+    except Image.UnidentifiedImageError:
+        raise ValueError(
+            f"{name}: not an image in a supported format (JPEG, PNG, GIF, BMP, WebP)"
+        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ValueError(
+            f"{name}: refused as a possible decompression bomb: more than "
+            f"{Image.MAX_IMAGE_PIXELS} pixels ({e})"
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise ValueError(f"{name}: corrupt or truncated image ({e})") from None
 
 
 def _check_size(image_size) -> int:

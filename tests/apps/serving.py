@@ -1,0 +1,95 @@
+"""Helpers for the tests of `mlpkit serve`: real servers started as subprocesses
+(`python -m mlpkit serve MODEL --port N`) on 127.0.0.1, images made in memory."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+# one BLAS thread per process: tests run side by side on few cores
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+START_TIMEOUT = 60  # seconds for a server to answer /health
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mlpkit_cmd(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "mlpkit", *map(str, args)],
+                          capture_output=True, text=True, env=ENV, timeout=timeout)
+
+
+class Server:
+    """`python -m mlpkit serve MODEL --port N OPTIONS` in a subprocess, its output in a log file."""
+
+    def __init__(self, model, *options, log_dir):
+        import httpx
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(log_dir) / f"serve-{self.port}.log"
+        self._log = open(self.log_path, "w")  # closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlpkit", "serve", str(model), "--port", str(self.port),
+             *map(str, options)],
+            stdout=self._log, stderr=subprocess.STDOUT, env=ENV,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                self.stop()
+                pytest.fail(f"mlpkit serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"mlpkit serve did not answer /health in {START_TIMEOUT} s:\n"
+                            f"{self.log()}")
+            time.sleep(0.1)
+
+    def log(self):
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text()
+
+    def stop(self):
+        """Terminate, wait, kill if it does not stop; returns the exit status."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self._log.close()
+        return self.process.returncode
+
+
+def image_bytes(image, format="PNG", **options):
+    buffer = io.BytesIO()
+    image.save(buffer, format, **options)
+    return buffer.getvalue()
+
+
+def png_claiming(width, height):
+    """A small PNG whose header claims width x height pixels (a decompression bomb's header)."""
+    data = bytearray(image_bytes(Image.new("L", (8, 8))))
+    data[16:24] = struct.pack(">II", width, height)  # IHDR: after the signature, length, type
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
