@@ -134,6 +134,9 @@ def model_card(model, metadata=None, name="model", max_upload_bytes=MAX_UPLOAD_B
         return float(value) if ok else None
 
     training = {k: recorded[k] for k in ("options", "hidden", "seed", "init") if k in recorded}
+    if isinstance(training.get("options"), dict):  # the training files' paths stay private
+        training["options"] = {k: v for k, v in training["options"].items()
+                               if k not in ("data", "test")}
     return {
         "name": name,
         "classes": list(model.classes),

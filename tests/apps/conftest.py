@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from serving import Server, mlpkit_cmd
+
+from .serving import Server, mlpkit_cmd
 
 
 @pytest.fixture

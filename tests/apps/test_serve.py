@@ -12,11 +12,12 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from serving import image_bytes, mlpkit_cmd, png_claiming
 
 import mlpkit
 from mlpkit.apps.image_classifier import ImageClassifier
 from mlpkit.io.model_files import read_metadata
+
+from .serving import image_bytes, mlpkit_cmd, png_claiming
 
 MB = 2**20
 STATIC = Path(mlpkit.__file__).parent / "apps" / "static"

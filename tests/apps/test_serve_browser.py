@@ -10,11 +10,12 @@ import shutil
 import numpy as np
 import pytest
 from PIL import Image
-from serving import mlpkit_cmd
 
 import mlpkit
 from mlpkit.apps.image_classifier import ImageClassifier
 from mlpkit.io.model_files import read_metadata
+
+from .serving import mlpkit_cmd
 
 # without the background-networking flags Chromium's own connections are refused here
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

@@ -8,11 +8,12 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from serving import image_bytes
 
 import mlpkit
 from mlpkit.apps.image_classifier import ImageClassifier
 from mlpkit.apps.web import create_app
+
+from .serving import image_bytes
 
 
 @pytest.fixture
