@@ -1,0 +1,159 @@
+"""Trials on a Dask cluster (the optional extra `mlpkit[dask]`: dask and distributed).
+
+The data is scattered to every worker once (`client.scatter(..., broadcast=True)`) and each
+trial is a task that takes it by reference. Trials come back as they finish
+(`distributed.as_completed`). A worker that dies costs only the trials it was running: the
+scheduler runs them again on other workers (a trial that kills `distributed.scheduler.
+allowed-failures` workers in a row is recorded as failed). Each trial caps its BLAS threads to
+its own machine's cores divided by the worker threads on that machine.
+
+Start a cluster with `dask scheduler` on one machine and `dask worker tcp://HOST:8786
+--nthreads 1 --nworkers K` on each machine (K = its cores, for one BLAS thread per trial), then
+pass the address, a `distributed.Client` or a cluster object as `executor`.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+CONNECT_TIMEOUT = 10  # seconds to wait for a scheduler
+
+
+class SchedulerUnreachable(OSError):
+    """The Dask scheduler at the given address did not answer in time."""
+
+
+def import_distributed():
+    """The distributed module, or an ImportError that says how to install it."""
+    try:
+        import distributed
+    except ImportError as e:
+        raise ImportError(
+            "running trials on Dask needs dask and distributed: "
+            "pip install 'mlpkit[dask]'" + (f" ({e})" if e.name != "distributed" else "")
+        ) from e
+    return distributed
+
+
+def connect(address, timeout=CONNECT_TIMEOUT):
+    """A distributed.Client connected to the scheduler at `address` ("tcp://host:8786"), or
+    SchedulerUnreachable after `timeout` seconds; ValueError for an address that isn't one."""
+    distributed = import_distributed()
+    if not isinstance(timeout, (int, float)) or not timeout > 0 or not math.isfinite(timeout):
+        raise ValueError(f"timeout must be a number of seconds > 0; got {timeout!r}")
+    try:
+        return distributed.Client(address, timeout=timeout, set_as_default=False)
+    except ValueError as e:
+        raise ValueError(
+            f"not a Dask scheduler address: {address!r} ({_one_line(e)}); expected e.g. "
+            "tcp://host:8786"
+        ) from None
+    except (OSError, TimeoutError) as e:
+        raise SchedulerUnreachable(
+            f"cannot reach the Dask scheduler at {address}: {_one_line(e)}"
+        ) from None
+
+
+def _one_line(error):
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def threads_per_host(client):
+    """{host: worker threads on that host} over the workers the scheduler knows now."""
+    from distributed.comm import get_address_host
+
+    hosts = {}
+    for address, info in client.scheduler_info()["workers"].items():
+        host = get_address_host(address)
+        hosts[host] = hosts.get(host, 0) + int(info.get("nthreads", 1))
+    return hosts
+
+
+def blas_cap(cores, host_threads):
+    """BLAS threads per trial so that worker threads x BLAS threads <= the machine's cores."""
+    return max(1, cores // max(1, host_threads))
+
+
+def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts):
+    """One trial on a Dask worker: (index, row, status, the worker's address). blas_threads
+    None: this machine's cores // the worker threads on its host (hosts, from the client; a
+    host it doesn't list, a worker that joined later, gets 1)."""
+    from distributed import get_worker
+    from distributed.comm import get_address_host
+    from joblib import cpu_count
+
+    from .trials import execute_trial
+
+    worker = get_worker()
+    if blas_threads is None:
+        host = get_address_host(worker.address)
+        blas_threads = blas_cap(cpu_count(), hosts[host]) if host in hosts else 1
+    row, status = execute_trial(params, data, train_fn, fixed, blas_threads)
+    return index, row, status, worker.address
+
+
+class DaskRunner:
+    """Trials as tasks on a Dask cluster: executor is a distributed.Client, a cluster object
+    or a scheduler address (connected with CONNECT_TIMEOUT and closed at the end)."""
+
+    def __init__(self, executor, blas_threads=None, retries=2, timeout=CONNECT_TIMEOUT):
+        distributed = import_distributed()
+        self.retries = retries
+        self.blas_threads = blas_threads
+        self._own = not isinstance(executor, distributed.Client)
+        if isinstance(executor, str):
+            self.client = connect(executor, timeout)
+        elif isinstance(executor, distributed.deploy.Cluster):
+            self.client = distributed.Client(executor, set_as_default=False)
+        else:
+            self.client = executor
+        self._data = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def start(self, data, train_fn, fixed):
+        self.train_fn, self.fixed = train_fn, fixed
+        # a list of one item: the data as one object on each worker
+        self._data = self.client.scatter([data], broadcast=True, hash=False)[0]
+
+    def close(self):
+        if self._data is not None:
+            self._data.release()
+            self._data = None
+        if self._own:
+            self.client.close()
+
+    def run(self, tasks):
+        """Yields (index, row, status, worker) for each (index, params, label) as it finishes;
+        the tasks still running when the caller stops are cancelled."""
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        if not tasks:
+            return
+        hosts = threads_per_host(self.client)
+        run = uuid.uuid4().hex[:8]
+        futures = {}
+        for index, params, label in tasks:
+            future = self.client.submit(
+                dask_trial, index, params, self._data, self.train_fn, self.fixed,
+                self.blas_threads, hosts, key=f"mlpkit-{label}-{run}", pure=False,
+                retries=self.retries,
+            )
+            futures[future] = (index, params)
+        try:
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except KilledWorker as e:
+                    index, params = futures[future]
+                    row = {**params, "dev_score": math.nan, "seconds": math.nan,
+                           "error": f"KilledWorker: {_one_line(e)}"}
+                    yield index, row, "failed", ""
+        finally:
+            self.client.cancel([f for f in futures if not f.done()])
