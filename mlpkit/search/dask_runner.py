@@ -37,22 +37,38 @@ def import_distributed():
 
 
 def connect(address, timeout=CONNECT_TIMEOUT):
-    """A distributed.Client connected to the scheduler at `address` ("tcp://host:8786"), or
-    SchedulerUnreachable after `timeout` seconds; ValueError for an address that isn't one."""
+    """A distributed.Client connected to the scheduler at `address` ("tcp://host:8786") that
+    has at least one worker, or SchedulerUnreachable after `timeout` seconds (for each); a
+    ValueError for an address that isn't one."""
     distributed = import_distributed()
     if not isinstance(timeout, (int, float)) or not timeout > 0 or not math.isfinite(timeout):
         raise ValueError(f"timeout must be a number of seconds > 0; got {timeout!r}")
-    try:
-        return distributed.Client(address, timeout=timeout, set_as_default=False)
-    except ValueError as e:
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:  # before Client(), which leaves a half-made client behind on a bad address
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as e:
         raise ValueError(
             f"not a Dask scheduler address: {address!r} ({_one_line(e)}); expected e.g. "
             "tcp://host:8786"
         ) from None
+    try:
+        client = distributed.Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as e:
         raise SchedulerUnreachable(
             f"cannot reach the Dask scheduler at {address}: {_one_line(e)}"
         ) from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        client.close()
+        raise SchedulerUnreachable(
+            f"the Dask scheduler at {address} has no workers (waited {timeout:g} s); start "
+            f"some with: dask worker {address}"
+        ) from None
+    return client
 
 
 def _one_line(error):
@@ -147,7 +163,7 @@ class DaskRunner:
             )
             futures[future] = (index, params)
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self.client.loop):
                 try:
                     yield future.result()
                 except KilledWorker as e:

@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -52,6 +51,7 @@ class DaskProcesses:
 
     def __init__(self, folder, n_workers=2):
         self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.scheduler_file = self.folder / "scheduler.json"
         self.logs = []
         self.scheduler = self._start(
@@ -98,7 +98,7 @@ class DaskProcesses:
             client.wait_for_workers(n, timeout=60)
 
     def log_text(self):
-        return "\n".join((self.folder / Path(log.name).name).read_text() for log in self.logs)
+        return "\n".join(Path(log.name).read_text() for log in self.logs)
 
     def processes(self):
         """The psutil processes of the cluster: scheduler, workers and their children."""

@@ -1,0 +1,217 @@
+"""Trials on real Dask clusters: a LocalCluster of two worker processes, and a `dask scheduler`
+with two `dask worker` processes on 127.0.0.1. The same seed gives the local results, the data
+goes to each worker once, BLAS is capped from the worker's machine, a failed trial is a row,
+a killed worker costs only its running trials, and scikit-learn runs on Dask through joblib."""
+
+import os
+import socket
+import sys
+import threading
+import time
+
+import cloudpickle
+import numpy as np
+import pytest
+
+from mlpkit.search import (
+    IntUniform,
+    LogUniform,
+    OneMinusLogUniform,
+    coarse_to_fine,
+    random_search,
+    run_trials,
+)
+from mlpkit.search.results_file import ResultsFile
+
+distributed = pytest.importorskip("distributed")
+psutil = pytest.importorskip("psutil")
+
+from conftest import DaskProcesses  # noqa: E402
+
+from mlpkit.search.dask_runner import (  # noqa: E402
+    SchedulerUnreachable,
+    blas_cap,
+    connect,
+    threads_per_host,
+)
+
+# the trial functions below travel to the workers by value (the workers can't import this file)
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+SPACE = {"learning_rate": LogUniform(-3, -1), "hidden": IntUniform(4, 24),
+         "beta1": OneMinusLogUniform(-2, -1)}
+FIXED = {"epochs": 8, "optimizer": "adam", "batch_size": 64}
+
+
+def scores(results):
+    return [(row["seed"], row["dev_score"]) for row in results]
+
+
+def what_a_worker_sees(params, X, Y, X_dev, Y_dev):
+    """Whether X is the very object the worker holds in memory (the scattered data, not a copy
+    sent with the task), and the BLAS threads the trial runs with."""
+    from threadpoolctl import threadpool_info
+
+    worker = distributed.get_worker()
+    shared = any(isinstance(value, tuple) and value and value[0] is X
+                 for value in worker.data.values())
+    blas = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+    return {"dev_score": 0.0, "shared": shared, "blas_threads": blas}
+
+
+def fails_on_odd_hidden(params, X, Y, X_dev, Y_dev):
+    if params["hidden"] % 2:
+        raise ValueError(f"odd hidden {params['hidden']}")
+    return params["hidden"] / 100
+
+
+def executing(dask_worker):
+    """The keys of the tasks a worker is running now (a function for client.run)."""
+    return [str(task.key) for task in dask_worker.state.executing]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_local_cluster_gives_the_local_results(local_cluster, digits):
+    local = coarse_to_fine(FIXED, SPACE, 8, *digits, rounds=2, seed=11, progress=False)
+    on_dask = coarse_to_fine(FIXED, SPACE, 8, *digits, rounds=2, seed=11, progress=False,
+                             executor=local_cluster)
+    assert len(local) == 16 and scores(on_dask) == scores(local)
+    assert len({row["dev_score"] for row in local}) > 4
+    assert local_cluster.status == "running"  # a client we were given stays open
+
+
+def test_each_worker_gets_the_data_once_and_caps_blas_from_its_machine(local_cluster):
+    from joblib import cpu_count
+
+    X = np.arange(12.0).reshape(3, 4)
+    rows = run_trials([{"i": i} for i in range(8)], (X, None, None, None), what_a_worker_sees,
+                      progress=False, executor=local_cluster, results_file=None)
+    assert all(row["shared"] for row in rows)
+    # two one-thread workers on this host: cores // 2 BLAS threads each
+    assert {row["blas_threads"] for row in rows} == {blas_cap(cpu_count(), 2)}
+    assert threads_per_host(local_cluster) == {"127.0.0.1": 2}
+    assert blas_cap(16, 4) == 4 and blas_cap(2, 2) == 1 and blas_cap(2, 8) == 1
+
+
+def test_failed_trials_on_dask_are_rows(local_cluster, tmp_path):
+    results = random_search(fails_on_odd_hidden, {"hidden": IntUniform(1, 9)}, 10,
+                            None, None, None, None, seed=0, progress=False,
+                            executor=local_cluster, out=tmp_path)
+    failed = [row for row in results if row["status"] == "failed"]
+    assert failed and len(failed) < 10
+    assert all(row["error"] == f"ValueError: odd hidden {row['hidden']}" for row in failed)
+    workers = set(local_cluster.scheduler_info()["workers"])
+    assert {row["worker"] for row in results} <= workers
+
+
+def test_dask_processes_give_the_local_results(dask_processes, digits, tmp_path):
+    for proc in dask_processes.processes():  # nothing listens beyond this machine
+        for conn in proc.net_connections("tcp"):
+            if conn.status == psutil.CONN_LISTEN:
+                assert conn.laddr.ip == "127.0.0.1", (proc.cmdline(), conn)
+    local = coarse_to_fine(FIXED, SPACE, 8, *digits, rounds=2, seed=5, progress=False)
+    out = tmp_path / "out"
+    on_dask = coarse_to_fine(FIXED, SPACE, 8, *digits, rounds=2, seed=5, progress=False,
+                             executor=dask_processes.address, out=out)
+    assert len(on_dask) == 16 and scores(on_dask) == scores(local)
+    rows = ResultsFile(out / "results.csv").rows()
+    assert len(rows) == 16 and len({row["key"] for row in rows}) == 16
+    with distributed.Client(dask_processes.address, set_as_default=False) as client:
+        workers = set(client.scheduler_info()["workers"])
+    assert {row["worker"] for row in rows} <= workers and len(workers) == 2
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_in_bounded_time():
+    address = f"tcp://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    with pytest.raises(SchedulerUnreachable, match=f"cannot reach the Dask scheduler at "
+                                                   f"{address}"):
+        connect(address, timeout=1)
+    assert time.monotonic() - start < 8
+    with pytest.raises(ValueError, match="not a Dask scheduler address: 'nowhere'"):
+        connect("nowhere", timeout=1)
+    with pytest.raises(ValueError, match="timeout must be"):
+        connect(address, timeout=0)
+
+
+def test_a_killed_worker_costs_only_its_running_trials(tmp_path, digits):
+    """Kill one `dask worker` (nanny and worker process) while it runs a trial: the search
+    completes with every trial exactly once, the lost one runs again on the other worker."""
+    cluster = DaskProcesses(tmp_path / "dask")
+    try:
+        space = {"learning_rate": LogUniform(-3, -2), "hidden": IntUniform(48, 64)}
+        fixed = {"epochs": 100, "optimizer": "adam", "batch_size": 16}  # about 1 s a trial
+        out, box, n = tmp_path / "out", {}, 8
+
+        def search():
+            try:
+                box["results"] = random_search(fixed, space, n, *digits, seed=3,
+                                               progress=False, executor=cluster.address,
+                                               out=out)
+            except BaseException as e:  # reported by the assertion below
+                box["error"] = e
+
+        with distributed.Client(cluster.address, set_as_default=False) as watcher:
+            pids = watcher.run(os.getpid)
+            trees = {}
+            for proc in cluster.workers:
+                tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(True)]
+                address = next(a for a, pid in pids.items() if pid in {p.pid for p in tree})
+                trees[address] = tree
+            thread = threading.Thread(target=search, daemon=True)
+            thread.start()
+            deadline = time.monotonic() + 120
+            running = []
+            while not running:
+                assert time.monotonic() < deadline and thread.is_alive(), box
+                time.sleep(0.02)
+                if not (out / "results.csv").exists() or len(ResultsFile(out / "results.csv")) < 2:
+                    continue
+                for victim, keys in watcher.run(executing).items():
+                    running = [k for k in keys if k.startswith("mlpkit-")]
+                    if running:
+                        for proc in trees[victim]:
+                            proc.kill()
+                        break
+        thread.join(timeout=180)
+        assert not thread.is_alive() and "error" not in box, box
+        results = box["results"]
+        assert len(results) == n and all(row["status"] == "ok" for row in results)
+        rows = ResultsFile(out / "results.csv").rows()
+        assert len(rows) == n and sorted(row["trial"] for row in rows) == list(range(n))
+        lost = {int(key.split("-")[2][1:]) for key in running}
+        assert lost and all(row["worker"] != victim for row in rows if row["trial"] in lost)
+        assert any(row["worker"] == victim for row in rows)  # it finished some before
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_randomized_search_cv_on_dask_through_joblib(local_cluster, digits):
+    import joblib
+    from sklearn.model_selection import RandomizedSearchCV
+
+    import mlpkit
+
+    X, Y = digits[0].T, digits[1].argmax(axis=0)
+
+    def search(n_jobs):
+        return RandomizedSearchCV(
+            mlpkit.MLPClassifier(hidden_layer_sizes=(16,), max_iter=15, random_state=0),
+            {"learning_rate_init": LogUniform(-3, -1), "alpha": LogUniform(-5, -2)},
+            n_iter=4, cv=2, random_state=0, n_jobs=n_jobs,
+        ).fit(X, Y)
+
+    alone = search(1)
+    with local_cluster.as_current(), joblib.parallel_backend("dask"):
+        on_dask = search(-1)
+    np.testing.assert_array_equal(on_dask.cv_results_["mean_test_score"],
+                                  alone.cv_results_["mean_test_score"])
+    assert on_dask.best_params_ == alone.best_params_
+    ran_there = local_cluster.run(lambda: "mlpkit.estimators" in sys.modules)
+    assert any(ran_there.values()), ran_there
