@@ -14,7 +14,10 @@ pass the address, a `distributed.Client` or a cluster object as `executor`.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
+import os
 import uuid
 
 CONNECT_TIMEOUT = 10  # seconds to wait for a scheduler
@@ -102,11 +105,53 @@ def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts):
     from .trials import execute_trial
 
     worker = get_worker()
+    _tune_malloc()
+    data = _aligned(data)
     if blas_threads is None:
         host = get_address_host(worker.address)
         blas_threads = blas_cap(cpu_count(), hosts[host]) if host in hosts else 1
     row, status = execute_trial(params, data, train_fn, fixed, blas_threads)
     return index, row, status, worker.address
+
+
+_ALIGNED = {}  # id(scattered data) -> (that data, its aligned copy): the last one, per worker
+_MALLOC = []  # [True] once _tune_malloc ran in this process
+
+
+def _aligned(data):
+    """The scattered data with every array aligned: Dask may deserialize an array at an
+    unaligned offset of its network frame, which made trials 2x slower. The copy is made once
+    per worker and data."""
+    import numpy as np
+
+    arrays = [a for a in data if isinstance(a, np.ndarray)] if isinstance(data, tuple) else []
+    if all(a.flags.aligned for a in arrays):
+        return data
+    hit = _ALIGNED.get(id(data))
+    if hit is None or hit[0] is not data:
+        _ALIGNED.clear()
+        copy = tuple(np.array(a, order="K") if isinstance(a, np.ndarray) and not a.flags.aligned
+                     else a for a in data)
+        hit = _ALIGNED[id(data)] = (data, copy)
+    return hit[1]
+
+
+def _tune_malloc():
+    """Undo, for this worker process, what the Dask nanny's MALLOC_TRIM_THRESHOLD_ does to
+    glibc: it turns off the dynamic mmap threshold, so that every temporary array over 128 KiB
+    is mapped and unmapped again (page faults on each), which made trials 1.5x slower. Sets the
+    thresholds glibc's dynamic rule settles at on 64-bit Linux (32 MiB mmap, 64 MiB trim)."""
+    if _MALLOC or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    _MALLOC.append(True)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 * 2**20)
+    mallopt(m_trim_threshold, 64 * 2**20)
 
 
 class DaskRunner:

@@ -48,15 +48,19 @@ def scores(results):
 
 
 def what_a_worker_sees(params, X, Y, X_dev, Y_dev):
-    """Whether X is the very object the worker holds in memory (the scattered data, not a copy
-    sent with the task), and the BLAS threads the trial runs with."""
+    """Whether X is the very object the worker holds in memory (the scattered data or the
+    worker's one aligned copy of it, not a copy sent with the task), whether it is aligned,
+    and the BLAS threads the trial runs with."""
     from threadpoolctl import threadpool_info
 
-    worker = distributed.get_worker()
-    shared = any(isinstance(value, tuple) and value and value[0] is X
-                 for value in worker.data.values())
+    from mlpkit.search import dask_runner
+
+    stored = [v for v in distributed.get_worker().data.values() if isinstance(v, tuple) and v]
+    copies = [copy for data, copy in dask_runner._ALIGNED.values()
+              if any(data is v for v in stored)]
     blas = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
-    return {"dev_score": 0.0, "shared": shared, "blas_threads": blas}
+    return {"dev_score": 0.0, "shared": any(X is data[0] for data in stored + copies),
+            "aligned": X.flags.aligned, "blas_threads": blas}
 
 
 def fails_on_odd_hidden(params, X, Y, X_dev, Y_dev):
@@ -88,10 +92,10 @@ def test_a_local_cluster_gives_the_local_results(local_cluster, digits):
 def test_each_worker_gets_the_data_once_and_caps_blas_from_its_machine(local_cluster):
     from joblib import cpu_count
 
-    X = np.arange(12.0).reshape(3, 4)
+    X = np.random.default_rng(0).random((64, 3000))
     rows = run_trials([{"i": i} for i in range(8)], (X, None, None, None), what_a_worker_sees,
                       progress=False, executor=local_cluster, results_file=None)
-    assert all(row["shared"] for row in rows)
+    assert all(row["shared"] and row["aligned"] for row in rows)
     # two one-thread workers on this host: cores // 2 BLAS threads each
     assert {row["blas_threads"] for row in rows} == {blas_cap(cpu_count(), 2)}
     assert threads_per_host(local_cluster) == {"127.0.0.1": 2}
