@@ -9,7 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_common import IMAGE_SIZE, PROG, UsageError, float_in, int_at_least, load_images
+from .cli_common import (
+    IMAGE_SIZE,
+    PROG,
+    UsageError,
+    float_in,
+    int_at_least,
+    load_images,
+    load_labeled,
+)
 
 DEV_SPLIT = 0.2
 CONNECT_TIMEOUT = 10.0
@@ -47,8 +55,8 @@ def run(args):
 
 
 def _load(args, seed):
-    """(classifier to preprocess with, classes, size, X, Y, X_dev, Y_dev) of DATA, with a
-    stratified dev split held out."""
+    """{classes, size, model (to preprocess with), X, Y, X_dev, Y_dev} of DATA, with a
+    stratified dev split held out (or --dev's data as the dev set)."""
     from sklearn.model_selection import train_test_split
 
     from .image_classifier import ImageClassifier
@@ -64,6 +72,10 @@ def _load(args, seed):
     present = np.flatnonzero(counts)
     if present.size < 2:
         raise ValueError(f"{args.data}: holds only one class; a search needs at least 2")
+    model = ImageClassifier.build(classes, size)
+    if args.dev is not None:
+        dev_images, dev_labels = load_labeled(args.dev, size, classes, args.strict)
+        return _arrays(model, classes, size, images, labels, dev_images, dev_labels)
     few = [classes[k] for k in present if counts[k] < 2]
     n_dev = math.ceil(args.dev_split * labels.size)
     if few or n_dev < present.size or labels.size - n_dev < present.size:
@@ -76,7 +88,10 @@ def _load(args, seed):
     train_images, dev_images, train_labels, dev_labels = train_test_split(
         images, labels, test_size=args.dev_split, stratify=labels, random_state=seed
     )
-    model = ImageClassifier.build(classes, size)
+    return _arrays(model, classes, size, train_images, train_labels, dev_images, dev_labels)
+
+
+def _arrays(model, classes, size, train_images, train_labels, dev_images, dev_labels):
     return {
         "classes": classes, "size": size, "model": model,
         "X": model.preprocess(train_images), "Y": model.targets(train_labels),
@@ -199,9 +214,12 @@ def add_parser(commands):
     search.add_argument("--out", required=True, metavar="DIR", help="output folder")
     search.add_argument("--force", action="store_true",
                         help="discard results in DIR from a different search")
-    search.add_argument("--dev-split", type=float_in(0, 1), default=DEV_SPLIT, metavar="F",
-                        help="fraction of DATA held out to score the trials (default: "
-                        "%(default)s)")
+    dev = search.add_mutually_exclusive_group()
+    dev.add_argument("--dev-split", type=float_in(0, 1), default=DEV_SPLIT, metavar="F",
+                     help="fraction of DATA held out, stratified, to score the trials (default: "
+                     "%(default)s)")
+    dev.add_argument("--dev", metavar="DATA", help="score the trials on this data instead "
+                     "(and train on all of DATA)")
     search.add_argument("--image-size", type=int_at_least(1), default=None, metavar="S",
                         help=f"resize folder images to SxS (default: {IMAGE_SIZE}; HDF5 keeps "
                         "its size)")

@@ -264,6 +264,8 @@ def plot_search(results, path, params: Sequence[str] | None = None,
         ax.scatter(x[~ok], np.full((~ok).sum(), low), marker="x", color="red", s=36,
                    label="failed", zorder=3)
     ax.set_xscale(scale)
+    if names and spaces:
+        _show_range(ax.set_xlim, _region(spaces[0].get(names[0]), transform), scale)
     ax.set_xlabel(label + (" (log scale)" if scale == "log" else ""))
     ax.set_ylabel("dev score")
     ax.set_title(f"dev score against {label}")
@@ -298,16 +300,30 @@ def plot_search(results, path, params: Sequence[str] | None = None,
                                     label=f"round {k + 1} region", zorder=2))
         ax2.set_xscale(scale)
         ax2.set_yscale(y_scale)
+        if spaces:
+            _show_range(ax2.set_xlim, _region(spaces[0].get(x_name), transform), scale)
+            _show_range(ax2.set_ylim, _region(spaces[0].get(y_name), y_transform), y_scale)
         ax2.set_xlabel(label + (" (log scale)" if scale == "log" else ""))
         ax2.set_ylabel(y_label + (" (log scale)" if y_scale == "log" else ""))
         ax2.set_title(f"{y_label} against {label}, coloured by dev score")
         ax2.grid(True, which="both", alpha=0.3)
         ax2.legend(fontsize=8, loc="best")
-        ax2.autoscale_view()
     if title is not None:
         fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _show_range(set_limits, bounds, scale, pad=0.04):
+    """Show the whole sampled range (the first round's), padded by `pad` of its width."""
+    if bounds is None:
+        return
+    lo, hi = sorted(bounds)
+    if scale == "log" and lo > 0:
+        ratio = (hi / lo) ** pad
+        set_limits(lo / ratio, hi * ratio)
+    elif hi > lo:
+        set_limits(lo - pad * (hi - lo), hi + pad * (hi - lo))
 
 
 def _score(row):

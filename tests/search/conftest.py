@@ -18,6 +18,7 @@ from mlpkit.data.preprocessing import one_hot
 # one BLAS thread per process started here: tests run side by side on few cores
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 LOCALHOST = "127.0.0.1"
+HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
@@ -78,9 +79,12 @@ class DaskProcesses:
     def _start(self, kind, *args):
         log = open(self.folder / f"{kind}-{len(self.logs)}.log", "w")  # noqa: SIM115
         self.logs.append(log)
+        # the workers import the trial functions of the tests from here, as a user's
+        # workers import the user's modules
+        path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
         return subprocess.Popen([sys.executable, "-m", "dask", kind,
                                  *map(str, args)], stdout=log, stderr=subprocess.STDOUT,
-                                env=ENV, cwd=self.folder)
+                                env={**ENV, "PYTHONPATH": path}, cwd=self.folder)
 
     def _check_alive(self, deadline):
         for proc in [self.scheduler, *self.workers]:
