@@ -11,7 +11,7 @@ import time
 import h5py
 import numpy as np
 import pytest
-from conftest import ENV
+from dask_cluster import ENV
 from PIL import Image
 from sklearn.datasets import load_digits
 
@@ -270,11 +270,12 @@ def test_search_on_the_cat_data(cat_data_dir, tmp_path):
         "[space]\nlearning_rate = { log_uniform = [1e-4, 1e-2] }\n"
         "hidden = { int_uniform = [2, 8] }\n[fixed]\noptimizer = \"adam\"\nepochs = 5\n")
     out = tmp_path / "out"
-    result = mlpkit_cmd("search", cat_data_dir / "train_catvnoncat.h5", "--trials", 3,
-                        "--rounds", 1, "--space", tmp_path / "space.toml", "--workers", 2,
-                        "--seed", 0, "--out", out)
+    result = mlpkit_cmd("search", cat_data_dir / "train_catvnoncat.h5", "--dev",
+                        cat_data_dir / "test_catvnoncat.h5", "--trials", 3, "--rounds", 1,
+                        "--space", tmp_path / "space.toml", "--workers", 2, "--seed", 0,
+                        "--out", out)
     assert_ok(result)
-    assert "on 167 training / 42 dev images of ['non-cat', 'cat']" in result.stdout
+    assert "on 209 training / 50 dev images of ['non-cat', 'cat']" in result.stdout
     model = load(out / "best.npz")
     assert model.classes == ["non-cat", "cat"] and model.network.layer_dims[0] == 12288
     assert len(read_rows(out)) == 3

@@ -26,7 +26,7 @@ from mlpkit.search.results_file import ResultsFile
 distributed = pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
 
-from conftest import DaskProcesses  # noqa: E402
+from dask_cluster import DaskProcesses  # noqa: E402
 
 from mlpkit.search.dask_runner import (  # noqa: E402
     SchedulerUnreachable,
