@@ -30,9 +30,16 @@ BOOKKEEPING = (*HEAD, *TAIL)
 
 def trial_key(round_number, index, params):
     """The trial's identity in a results file: "r<round>-t<index>-<hash of its parameters>"."""
-    text = json.dumps(params, sort_keys=True, default=repr, allow_nan=True)
+    text = json.dumps(params, sort_keys=True, default=_object_hash, allow_nan=True)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     return f"r{round_number}-t{index}-{digest}"
+
+
+def _object_hash(obj):
+    """A value JSON can't hold (e.g. an optimizer instance), by its type and content."""
+    from joblib import hash as joblib_hash
+
+    return f"{type(obj).__qualname__}:{joblib_hash(obj)}"
 
 
 class ResultsFile:
