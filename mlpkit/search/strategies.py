@@ -61,16 +61,16 @@ def _search(strategy, train_fn_or_spec, space, n_trials, data, rounds, zoom, mar
     space = check_space(space)
     if zoom is not None and not 0 < zoom <= 1:
         raise ValueError(f"zoom must be in (0, 1] (the fraction of best trials kept); got {zoom!r}")
-    folder = None
-    if out is not None:
-        if seed is None:
-            seed = SearchFolder.stored_seed(out) if not force else None
-            seed = fresh_seed() if seed is None else seed
-        folder = SearchFolder(out, _description(strategy, space, fixed, train_fn, data, n_trials,
-                                                rounds, zoom, margin, seed), force)
-    record = folder.results if folder else None
-    rows, spaces, skipped = [], [], 0
-    with open_runner(executor, n_jobs, blas_threads) as runner:
+    with open_runner(executor, n_jobs, blas_threads) as runner:  # checked before out is
+        folder = None
+        if out is not None:
+            if seed is None:
+                seed = SearchFolder.stored_seed(out) if not force else None
+                seed = fresh_seed() if seed is None else seed
+            folder = SearchFolder(out, _description(strategy, space, fixed, train_fn, data,
+                                                    n_trials, rounds, zoom, margin, seed), force)
+        record = folder.results if folder else None
+        rows, spaces, skipped = [], [], 0
         runner.start(data, train_fn, fixed)
         # random_search samples with the seed itself, as it always has
         seeds = [seed] if strategy == "random_search" else _seed_sequence(seed).spawn(rounds)

@@ -164,8 +164,11 @@ def test_a_different_search_in_the_folder_is_refused_unless_forced(tmp_path):
     assert len(ResultsFile(tmp_path / "results.csv")) == 3
 
 
-def test_bad_executors():
+def test_bad_executors(tmp_path):
     with pytest.raises(TypeError, match="executor must be None or 'processes'"):
         random_search(counted, SPACE, 2, *NO_DATA, progress=False, executor=42)
+    with pytest.raises(ValueError, match="n_jobs must be a nonzero integer"):
+        random_search(counted, SPACE, 2, *NO_DATA, progress=False, n_jobs=0, out=tmp_path / "o")
+    assert not (tmp_path / "o").exists()  # checked before anything is written
     with pytest.raises(ValueError, match="blas_threads must be an integer >= 1"):
         run_trials([{"x": 1}], NO_DATA, counted, blas_threads=0, progress=False)
