@@ -1,24 +1,40 @@
-"""Random search: does a batch of trials finish faster on 2 worker processes than on 1?
+"""Random search throughput: trials per second of the same seeded trials on the digits data.
 
-The same seeded trials (digits, [64, h, 10] softmax, Adam, mini-batches) run with n_jobs=1
-(one process, BLAS on all cores) and n_jobs=2 (two processes, BLAS capped at cores // 2
-threads each); for contrast also n_jobs=1 with a single BLAS thread, and n_jobs=2 without the
-cap (each worker may use every core: oversubscribed). The worker pool is started once before
-timing (joblib reuses it).
+Each trial trains a [64, h, 10] softmax network with Adam on mini-batches of 128 and scores it
+on a held-out dev split; the trials (learning rate, h, seed) are sampled once and run by:
 
-    python benchmarks/search_parallel.py [--trials 8] [--epochs 40]
+- mlpkit, 1 worker: one process, BLAS on all cores (the baseline);
+- mlpkit, 1 worker x 1 BLAS thread (for contrast);
+- mlpkit, 2 local worker processes (joblib) x 1 BLAS thread each;
+- mlpkit on a Dask LocalCluster of 2 worker processes x 1 thread (data scattered once);
+- scikit-learn's RandomizedSearchCV(sklearn.neural_network.MLPClassifier) with n_jobs=2 on the
+  same trials (the same architecture, optimizer, batch size, epochs and learning rates; one fit
+  per trial on the same training split, scored on the same dev split).
+
+Worker pools and the cluster are started before timing; the modes take turns in each round and
+the table shows medians over rounds. Speed-ups need a machine the other jobs leave alone: the
+load average is printed before and after.
+
+    python benchmarks/search_parallel.py [--trials 32] [--epochs 40] [--rounds 3] [--quick]
 """
 
 import argparse
 import os
+import platform
+import statistics
+import sys
 import time
+import warnings
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from mlpkit import one_hot
-from mlpkit.search import IntUniform, LogUniform, random_search
+from mlpkit.data.preprocessing import one_hot
+from mlpkit.search import IntUniform, LogUniform, random_search, sample_trials
+
+SPACE = {"learning_rate": LogUniform(-3.5, -2), "hidden": IntUniform(96, 160)}
+BATCH = 128
 
 
 def digits():
@@ -26,45 +42,147 @@ def digits():
     X_train, X_dev, y_train, y_dev = train_test_split(
         data.data / 16.0, data.target, test_size=0.3, random_state=0, stratify=data.target
     )
-    return X_train.T, one_hot(y_train, 10), X_dev.T, one_hot(y_dev, 10)
+    return X_train, y_train, X_dev, y_dev
 
 
-def timed(n_jobs, args, data, blas_threads=None):
-    fixed = {"epochs": args.epochs, "optimizer": "adam", "batch_size": 128}
-    space = {"learning_rate": LogUniform(-3.5, -2), "hidden": IntUniform(96, 160)}
-    start = time.perf_counter()
-    results = random_search(fixed, space, args.trials, *data, n_jobs=n_jobs, seed=0,
-                            progress=False, blas_threads=blas_threads)
-    return time.perf_counter() - start, results
+def positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def mlpkit_mode(data, n_jobs=1, blas_threads=None, executor=None):
+    X, y, X_dev, y_dev = data
+    arrays = (X.T, one_hot(y, 10), X_dev.T, one_hot(y_dev, 10))
+
+    def run(args):
+        fixed = {"epochs": args.epochs, "optimizer": "adam", "batch_size": BATCH}
+        results = random_search(fixed, SPACE, args.trials, *arrays, n_jobs=n_jobs, seed=0,
+                                progress=False, blas_threads=blas_threads, executor=executor)
+        return [row["dev_score"] for row in sorted(results, key=lambda r: r["seed"])]
+
+    return run
+
+
+def sklearn_mode(data, n_jobs=2):
+    """RandomizedSearchCV over the same trials: each is a one-point distribution, so that the
+    search samples every trial exactly once (without replacement)."""
+    from sklearn.model_selection import PredefinedSplit, RandomizedSearchCV
+    from sklearn.neural_network import MLPClassifier
+
+    X, y, X_dev, y_dev = data
+    X_all, y_all = np.vstack([X, X_dev]), np.concatenate([y, y_dev])
+    split = PredefinedSplit(np.r_[np.full(len(y), -1), np.zeros(len(y_dev))])
+
+    def run(args):
+        trials = sample_trials(SPACE, args.trials, seed=0)
+        candidates = [{"learning_rate_init": [t["learning_rate"]],
+                       "hidden_layer_sizes": [(t["hidden"],)], "random_state": [t["seed"]]}
+                      for t in trials]
+        estimator = MLPClassifier(solver="adam", batch_size=BATCH, max_iter=args.epochs,
+                                  alpha=0.0, n_iter_no_change=args.epochs + 1, tol=0.0)
+        search = RandomizedSearchCV(estimator, candidates, n_iter=args.trials, cv=split,
+                                    refit=False, n_jobs=n_jobs, random_state=0)
+        search.fit(X_all, y_all)
+        order = np.argsort([p["random_state"] for p in search.cv_results_["params"]])
+        return list(search.cv_results_["mean_test_score"][order])
+
+    return run
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cores} CPUs ({cpu}), Python {platform.python_version()}, numpy {np.__version__}"
+
+
+def load():
+    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else "?"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=8)
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--trials", type=positive, default=32)
+    parser.add_argument("--epochs", type=positive, default=40)
+    parser.add_argument("--rounds", type=positive, default=3)
+    parser.add_argument("--quick", action="store_true",
+                        help="4 trials of 2 epochs, 1 round: a smoke test")
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    data = digits()
-    print(f"{args.trials} trials of {args.epochs} epochs; {cores} cores")
+    if args.quick:
+        args.trials, args.epochs, args.rounds = 4, 2, 1
+    # scikit-learn warns that 40 epochs did not converge, in each worker process too
+    os.environ["PYTHONWARNINGS"] = "ignore::UserWarning"
+    warnings.simplefilter("ignore", UserWarning)
 
-    timed(2, argparse.Namespace(trials=2, epochs=1), data)  # start the worker pool
-    one, results_one = timed(1, args, data)
-    two, results_two = timed(2, args, data)
-    same = [r["dev_score"] for r in results_one] == [r["dev_score"] for r in results_two]
-    print(f"1 worker  ({cores} BLAS threads):            {one:7.2f} s")
-    print(f"2 workers ({max(1, cores // 2)} BLAS thread(s) each):       {two:7.2f} s")
-    print(f"speed-up 1 -> 2 workers: {one / two:.2f}x   (same results: {same})")
-    single, _ = timed(1, args, data, blas_threads=1)
-    print(f"1 worker  (1 BLAS thread):               {single:7.2f} s "
-          f"({single / two:.2f}x slower than 2 workers)")
-    over, _ = timed(2, args, data, blas_threads=cores)
-    print(f"2 workers ({cores} BLAS threads each, uncapped): {over:7.2f} s "
-          f"({one / over:.2f}x vs 1 worker)")
-    print(f"best trial: dev accuracy {results_two.best['dev_score']:.4f} with "
-          f"learning_rate {results_two.best['learning_rate']:.3g}, "
-          f"hidden {results_two.best['hidden']}; mean trial "
-          f"{np.mean([r['seconds'] for r in results_one]):.2f} s on 1 worker")
+    data = digits()
+    print(f"{args.trials} trials of {args.epochs} epochs on digits ({len(data[1])} training, "
+          f"{len(data[3])} dev images), medians of {args.rounds} round(s); {machine()}")
+    print(f"load average before: {load()}")
+
+    modes = {
+        "mlpkit, 1 worker (BLAS on all cores)": mlpkit_mode(data, n_jobs=1),
+        "mlpkit, 1 worker x 1 BLAS thread": mlpkit_mode(data, n_jobs=1, blas_threads=1),
+        "mlpkit, 2 local processes x 1 BLAS thread": mlpkit_mode(data, n_jobs=2,
+                                                                 blas_threads=1),
+    }
+    cluster = client = None
+    try:
+        import distributed
+    except ImportError:
+        print("(dask.distributed is not installed: no Dask row; pip install 'mlpkit[dask]')")
+    else:
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        )
+        client = distributed.Client(cluster, set_as_default=False)
+        modes["mlpkit on a Dask LocalCluster, 2 workers x 1 thread"] = mlpkit_mode(
+            data, executor=client)
+    modes["scikit-learn RandomizedSearchCV(MLPClassifier), n_jobs=2"] = sklearn_mode(data)
+
+    try:
+        warm = argparse.Namespace(trials=2, epochs=1)
+        for run in modes.values():  # start the worker pools, import on the workers
+            run(warm)
+        seconds = {name: [] for name in modes}
+        scores = {}
+        for _ in range(args.rounds):
+            for name, run in modes.items():
+                start = time.perf_counter()
+                scores[name] = run(args)
+                seconds[name].append(time.perf_counter() - start)
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+
+    base = statistics.median(seconds["mlpkit, 1 worker (BLAS on all cores)"])
+    single = statistics.median(seconds["mlpkit, 1 worker x 1 BLAS thread"])
+    print(f"load average after: {load()}\n")
+    print("| mode | seconds (median) | trials/s (median) | trials/s (best round) | vs 1 worker "
+          "| vs 1 worker x 1 BLAS thread | mean dev accuracy |")
+    print("|---|---|---|---|---|---|---|")
+    for name, times in seconds.items():
+        median = statistics.median(times)
+        print(f"| {name} | {median:.2f} | {args.trials / median:.2f} | "
+              f"{args.trials / min(times):.2f} | {base / median:.2f}x | {single / median:.2f}x "
+              f"| {np.mean(scores[name]):.4f} |")
+    two = statistics.median(seconds["mlpkit, 2 local processes x 1 BLAS thread"])
+    sk = statistics.median(seconds["scikit-learn RandomizedSearchCV(MLPClassifier), n_jobs=2"])
+    print(f"\nmlpkit 2 local processes vs scikit-learn RandomizedSearchCV n_jobs=2: "
+          f"{sk / two:.2f}x the trials per second")
+    same = scores["mlpkit, 1 worker (BLAS on all cores)"] == scores[
+        "mlpkit, 2 local processes x 1 BLAS thread"]
+    print(f"mlpkit modes give the same dev scores: {same}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import sys
 
-from . import cmd_demo, cmd_evaluate, cmd_gradcheck, cmd_predict, cmd_serve, cmd_train
+from . import (
+    cmd_demo,
+    cmd_evaluate,
+    cmd_gradcheck,
+    cmd_predict,
+    cmd_search,
+    cmd_serve,
+    cmd_train,
+)
 from .cli_common import PROG, Parser, UsageError, one_line
 
-COMMANDS = (cmd_train, cmd_evaluate, cmd_predict, cmd_serve, cmd_gradcheck, cmd_demo)
+COMMANDS = (cmd_train, cmd_evaluate, cmd_predict, cmd_search, cmd_serve, cmd_gradcheck, cmd_demo)
 
 
 def build_parser():

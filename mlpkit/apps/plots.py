@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -169,3 +170,162 @@ def plot_mislabeled(images, y_true, y_pred, classes, path, max_images: int = 20)
     fig.suptitle(f"{wrong.size} of {m} misclassified (showing {shown.size})")
     fig.tight_layout()
     return _save(fig, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hyperparameter search
+# ---------------------------------------------------------------------------------------------
+
+_NOT_HYPERPARAMETERS = ("round", "trial", "seed", "dev_score", "train_score", "dev_cost",
+                        "seconds", "error", "status", "worker", "finished", "key")
+
+
+def _search_axes(results):
+    """{name: (scale, transform, label)} of the numeric hyperparameters, in the space's order:
+    log axes for LogUniform, 1 - beta on a log axis for OneMinusLogUniform."""
+    from ..search.distributions import Choice, LogUniform, OneMinusLogUniform
+
+    space = results.spaces[0] if getattr(results, "spaces", None) else {}
+    names = list(space) or [k for k in (results[0] if results else {})
+                            if k not in _NOT_HYPERPARAMETERS]
+    axes = {}
+    for name in names:
+        values = [row.get(name) for row in results]
+        if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                 for v in values):
+            continue
+        dist = space.get(name)
+        if isinstance(dist, LogUniform):
+            axes[name] = ("log", lambda v: v, name)
+        elif isinstance(dist, OneMinusLogUniform):
+            axes[name] = ("log", lambda v: 1 - np.asarray(v, dtype=float), f"1 - {name}")
+        elif dist is None or isinstance(dist, Choice) or hasattr(dist, "bounds"):
+            positive = all(v > 0 for v in values)
+            spread = positive and max(values) / min(values) > 100
+            axes[name] = ("log" if spread else "linear", lambda v: v, name)
+    return axes
+
+
+def _region(dist, transform):
+    """The (low, high) a round's distribution covers, on the plotted scale (None: no range)."""
+    from ..search.distributions import OneMinusLogUniform
+
+    if not hasattr(dist, "bounds"):
+        return None
+    if isinstance(dist, OneMinusLogUniform):
+        return 10.0**dist.lo, 10.0**dist.hi
+    lo, hi = dist.bounds
+    return float(transform(lo)), float(transform(hi))
+
+
+def plot_search(results, path, params: Sequence[str] | None = None,
+                title: str | None = None) -> Path:
+    """The course's pictures of a random search (SearchResults or rows with "dev_score"):
+    dev score against the learning rate on a log axis, coloured by round; and a scatter of two
+    hyperparameters coloured by dev score, with each round's sampled region drawn and the best
+    trial starred. params: the two hyperparameters (default: learning_rate and the next numeric
+    one of the space). Failed trials (no finite score) are drawn as red crosses."""
+    from matplotlib.patches import Rectangle
+
+    rows = list(results)
+    if not rows:
+        raise ValueError("no trials to plot")
+    axes = _search_axes(results)
+    if params is not None:
+        unknown = [p for p in params if p not in axes]
+        if len(params) != 2 or unknown:
+            raise ValueError(f"params must name two numeric hyperparameters of {list(axes)}; "
+                             f"got {list(params)}")
+        names = list(params)
+    else:
+        names = sorted(axes, key=lambda n: n != "learning_rate")[:2]
+    scores = np.array([_score(row) for row in rows])
+    ok = np.isfinite(scores)
+    rounds = np.array([row.get("round") or 1 for row in rows])
+    spaces = list(getattr(results, "spaces", []) or [])
+
+    fig = _figure(13 if len(names) > 1 else 6.5, 5)
+    ax = fig.add_subplot(1, max(1, len(names)), 1)
+    if names:
+        x_name = names[0]
+        scale, transform, label = axes[x_name]
+        x = np.asarray(transform([row[x_name] for row in rows]), dtype=float)
+    else:  # nothing numeric was sampled: the scores in trial order
+        scale, label = "linear", "trial"
+        x = np.arange(len(rows), dtype=float)
+    low = scores[ok].min() if ok.any() else 0.0
+    colors = colormaps["tab10"]
+    for k, r in enumerate(np.unique(rounds)):
+        mine = (rounds == r) & ok
+        color = colors(k % 10)
+        ax.scatter(x[mine], scores[mine], s=28, color=color, edgecolors="k", linewidths=0.3,
+                   label=f"round {r}", zorder=3)
+    if (~ok).any():
+        ax.scatter(x[~ok], np.full((~ok).sum(), low), marker="x", color="red", s=36,
+                   label="failed", zorder=3)
+    ax.set_xscale(scale)
+    if names and spaces:
+        _show_range(ax.set_xlim, _region(spaces[0].get(names[0]), transform), scale)
+    ax.set_xlabel(label + (" (log scale)" if scale == "log" else ""))
+    ax.set_ylabel("dev score")
+    ax.set_title(f"dev score against {label}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+
+    if len(names) > 1:
+        y_name = names[1]
+        y_scale, y_transform, y_label = axes[y_name]
+        y = np.asarray(y_transform([row[y_name] for row in rows]), dtype=float)
+        ax2 = fig.add_subplot(1, 2, 2)
+        norm = Normalize(vmin=scores[ok].min(), vmax=scores[ok].max()) if ok.any() else None
+        points = ax2.scatter(x[ok], y[ok], c=scores[ok], cmap="viridis", norm=norm, s=32,
+                             edgecolors="k", linewidths=0.3, zorder=3)
+        if (~ok).any():
+            ax2.scatter(x[~ok], y[~ok], marker="x", color="red", s=36, zorder=3,
+                        label="failed")
+        if ok.any():
+            fig.colorbar(points, ax=ax2, label="dev score")
+            best = int(np.argmax(np.where(ok, scores, -np.inf)))
+            ax2.scatter([x[best]], [y[best]], marker="*", s=260, color="gold", edgecolors="k",
+                        linewidths=0.8, zorder=4, label="best")
+        for k, space in enumerate(spaces):
+            x_range = _region(space.get(x_name), transform)
+            y_range = _region(space.get(y_name), y_transform)
+            if x_range is None or y_range is None:
+                continue
+            color = colors(k % 10)
+            (x0, x1), (y0, y1) = sorted(x_range), sorted(y_range)
+            ax2.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.6,
+                                    ls="--" if k else "-", edgecolor=color,
+                                    label=f"round {k + 1} region", zorder=2))
+        ax2.set_xscale(scale)
+        ax2.set_yscale(y_scale)
+        if spaces:
+            _show_range(ax2.set_xlim, _region(spaces[0].get(x_name), transform), scale)
+            _show_range(ax2.set_ylim, _region(spaces[0].get(y_name), y_transform), y_scale)
+        ax2.set_xlabel(label + (" (log scale)" if scale == "log" else ""))
+        ax2.set_ylabel(y_label + (" (log scale)" if y_scale == "log" else ""))
+        ax2.set_title(f"{y_label} against {label}, coloured by dev score")
+        ax2.grid(True, which="both", alpha=0.3)
+        ax2.legend(fontsize=8, loc="best")
+    if title is not None:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _show_range(set_limits, bounds, scale, pad=0.04):
+    """Show the whole sampled range (the first round's), padded by `pad` of its width."""
+    if bounds is None:
+        return
+    lo, hi = sorted(bounds)
+    if scale == "log" and lo > 0:
+        ratio = (hi / lo) ** pad
+        set_limits(lo / ratio, hi * ratio)
+    elif hi > lo:
+        set_limits(lo - pad * (hi - lo), hi + pad * (hi - lo))
+
+
+def _score(row):
+    score = row.get("dev_score")
+    return float(score) if isinstance(score, (int, float)) and score is not None else math.nan

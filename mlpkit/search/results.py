@@ -2,16 +2,22 @@
 
 import math
 
+from .results_file import BOOKKEEPING
+
+UNSHOWN = ("trial", "key", "worker", "finished")
+
 
 class SearchResults(list):
     """The trial rows (dicts), best dev score first (NaN last); `print(results)` shows the table.
 
-    spaces: the space sampled in each round; fixed: the parameters shared by every trial."""
+    spaces: the space sampled in each round; fixed: the parameters shared by every trial;
+    skipped: how many trials were found already done in the output folder (not run again)."""
 
-    def __init__(self, rows=(), spaces=(), fixed=None):
+    def __init__(self, rows=(), spaces=(), fixed=None, skipped=0):
         super().__init__(sorted(rows, key=_rank_key))
         self.spaces = list(spaces)
         self.fixed = dict(fixed or {})
+        self.skipped = skipped
 
     @property
     def best(self):
@@ -25,16 +31,17 @@ class SearchResults(list):
         if self.spaces:
             sampled = {name for space in self.spaces for name in space} | {"seed"}
         else:
-            sampled = set(self.best) - {"round", "dev_score", "train_score", "dev_cost",
-                                        "seconds", "error"}
+            sampled = set(self.best) - {*BOOKKEEPING, "dev_score", "train_score", "dev_cost"}
         return {**self.fixed, **{k: v for k, v in self.best.items() if k in sampled}}
 
     def columns(self):
+        """The table's columns: every key of the rows but the results file's bookkeeping
+        (trial, key, worker, finished), with error and status only where a trial failed."""
         names = []
         for row in self:
-            names += [k for k in row if k not in names]
+            names += [k for k in row if k not in names and k not in UNSHOWN]
         if not any(row.get("error") for row in self):
-            names = [k for k in names if k != "error"]
+            names = [k for k in names if k not in ("error", "status")]
         return names
 
     def format_table(self, max_rows=None, columns=None):

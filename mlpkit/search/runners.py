@@ -1,28 +1,220 @@
-"""Running trials: over local processes with joblib, each worker capped to cores // workers
-BLAS threads (threadpoolctl), with a tqdm progress bar."""
+"""Running trials on an executor: local processes (joblib, the default), any
+`concurrent.futures.Executor`, or a Dask cluster (`distributed.Client`, a cluster, or a
+scheduler address; see `dask_runner`). Results come back as trials finish, with a tqdm bar that
+advances per trial; with a results file each finished trial is appended at once and a rerun
+skips the trials already there. Every runner caps each trial's BLAS threads (threadpoolctl) to
+the cores of the machine it runs on divided by the trials running there at once."""
 
+from __future__ import annotations
+
+import concurrent.futures
 import numbers
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from pathlib import Path
 
 from ..nn.checks import check_int
-from .trials import run_trial
+from .results_file import ResultsFile, trial_key
+from .trials import execute_trial
 
 
 def run_trials(trials, data, train_fn=None, fixed=None, n_jobs=1, progress=True,
-               blas_threads=None, desc="trials"):
-    """run_trial for each parameter dict, over n_jobs local processes (joblib; -1 = all cores),
-    each limited to blas_threads BLAS threads (default cores // workers, so workers x threads <=
-    cores). Returns the rows in the order of `trials`."""
-    from joblib import Parallel, cpu_count, delayed, effective_n_jobs
+               blas_threads=None, desc="trials", executor=None, results_file=None,
+               round_number=1, retries=2):
+    """run_trial for each parameter dict; returns the rows in the order of `trials`.
+
+    executor: None or "processes" (n_jobs local processes with joblib, -1 = all cores), a
+    concurrent.futures.Executor, or Dask: a distributed.Client, a cluster, or a scheduler
+    address such as "tcp://host:8786" (retries: how often Dask reruns a task that raised).
+    blas_threads per trial (default: the cores of the machine a trial runs on // the trials
+    running there at once). results_file (a path or ResultsFile): each finished trial is
+    appended as round `round_number`; trials already recorded there are not run again, and the
+    rows come back as the file holds them (with round, trial, status, worker, ...)."""
+    with open_runner(executor, n_jobs, blas_threads, retries) as runner:
+        runner.start(data, train_fn, fixed)
+        rows, _ = run_round(runner, trials, results_file, round_number, progress, desc)
+    return rows
+
+
+def run_round(runner, trials, results_file, round_number, progress, desc):
+    """The rows of `trials` run on an open runner, in the order of `trials`, and how many were
+    already in results_file (those are not run again)."""
     from tqdm.auto import tqdm
 
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a nonzero integer (-1 = all cores); got {n_jobs!r}")
-    workers = max(1, min(effective_n_jobs(n_jobs), len(trials)))
-    # loky caps its workers alike, but only for *_NUM_THREADS variables unset in this process
-    if blas_threads is None:
-        blas_threads = max(1, cpu_count() // workers)
-    else:
+    record = ResultsFile(results_file) if isinstance(results_file, (str, os.PathLike)) \
+        else results_file
+    done = {}
+    if record is not None:
+        for index, params in enumerate(trials):
+            row = record.get(trial_key(round_number, index, params))
+            if row is not None:
+                done[index] = row
+    skipped = len(done)
+    labels = {i: trial_key(round_number, i, p) for i, p in enumerate(trials) if i not in done}
+    pending = [(i, trials[i], label) for i, label in labels.items()]
+    with tqdm(total=len(trials), initial=skipped, desc=desc, unit="trial",
+              disable=not progress) as bar:
+        for index, row, status, worker in runner.run(pending):
+            if record is not None:
+                row = record.record(round_number, index, trials[index], row, status, worker)
+            done[index] = row
+            bar.update(1)
+    return [done[i] for i in range(len(trials))], skipped
+
+
+def open_runner(executor=None, n_jobs=1, blas_threads=None, retries=2):
+    """The runner for `executor` (see run_trials), a context manager: start(data, train_fn,
+    fixed) sends the data to the workers once, run(tasks) yields (index, row, status, worker)
+    as trials finish, leaving it closes what it opened."""
+    if blas_threads is not None:
         blas_threads = check_int(blas_threads, "blas_threads", 1)
-    jobs = (delayed(run_trial)(params, data, train_fn, fixed, blas_threads) for params in trials)
-    rows = Parallel(n_jobs=workers, return_as="generator")(jobs)
-    return list(tqdm(rows, total=len(trials), desc=desc, unit="trial", disable=not progress))
+    if executor is None or (isinstance(executor, str) and executor == "processes"):
+        return LocalProcesses(n_jobs, blas_threads)
+    if isinstance(executor, concurrent.futures.Executor):
+        return FuturesRunner(executor, blas_threads)
+    if isinstance(executor, str) or _is_dask(executor):
+        from .dask_runner import DaskRunner
+
+        return DaskRunner(executor, blas_threads, retries)
+    raise TypeError(
+        "executor must be None or 'processes' (local processes), a concurrent.futures.Executor, "
+        "a distributed.Client or cluster, or a Dask scheduler address like 'tcp://host:8786'; "
+        f"got {executor!r}"
+    )
+
+
+def _is_dask(obj):
+    distributed = sys.modules.get("distributed")
+    return distributed is not None and isinstance(obj, (distributed.Client,
+                                                        distributed.deploy.Cluster))
+
+
+def _local_worker():
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _local_task(index, params, data, train_fn, fixed, blas_threads):
+    row, status = execute_trial(params, data, train_fn, fixed, blas_threads)
+    return index, row, status, _local_worker()
+
+
+class _Runner:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def start(self, data, train_fn, fixed):
+        self.data, self.train_fn, self.fixed = data, train_fn, fixed
+
+    def close(self):
+        pass
+
+
+class LocalProcesses(_Runner):
+    """n_jobs local processes (joblib's loky, reused between rounds), each trial capped to
+    cores // processes BLAS threads; n_jobs=1 runs the trials in this process."""
+
+    def __init__(self, n_jobs=1, blas_threads=None):
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+            raise ValueError(f"n_jobs must be a nonzero integer (-1 = all cores); got {n_jobs!r}")
+        self.n_jobs, self.blas_threads = int(n_jobs), blas_threads
+
+    def run(self, tasks):
+        from joblib import Parallel, cpu_count, delayed, effective_n_jobs
+
+        if not tasks:
+            return
+        workers = max(1, min(effective_n_jobs(self.n_jobs), len(tasks)))
+        # loky caps its workers alike, but only for *_NUM_THREADS variables unset in this process
+        blas = self.blas_threads or max(1, cpu_count() // workers)
+        jobs = (delayed(_local_task)(i, p, self.data, self.train_fn, self.fixed, blas)
+                for i, p, _ in tasks)
+        yield from Parallel(n_jobs=workers, return_as="generator_unordered")(jobs)
+
+
+class FuturesRunner(_Runner):
+    """Any concurrent.futures.Executor. A thread pool shares the data and one process-wide BLAS
+    cap (cores // threads); other executors get the data once as a file each worker process
+    memory-maps (so their workers must share this machine's file system) and cap BLAS in the
+    trial to the worker machine's cores // the executor's max_workers (1 if it doesn't say)."""
+
+    def __init__(self, executor, blas_threads=None):
+        self.executor, self.blas_threads = executor, blas_threads
+        self.threads = isinstance(executor, concurrent.futures.ThreadPoolExecutor)
+        self.folder = None
+
+    def start(self, data, train_fn, fixed):
+        super().start(data, train_fn, fixed)
+        if not self.threads:
+            import joblib
+
+            self.folder = tempfile.mkdtemp(prefix="mlpkit-search-")
+            path = Path(self.folder) / "data.joblib"
+            joblib.dump(data, path)
+            self.data = DataFile(str(path))
+
+    def close(self):
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def run(self, tasks):
+        from joblib import cpu_count
+        from threadpoolctl import threadpool_limits
+
+        if not tasks:
+            return
+        # ProcessPoolExecutor, ThreadPoolExecutor and loky's executor keep it there
+        workers = getattr(self.executor, "_max_workers", None)
+        if self.threads:
+            cap = self.blas_threads or max(1, cpu_count() // min(workers or 1, len(tasks)))
+            with threadpool_limits(limits=cap):
+                yield from self._collect(tasks, None)
+        else:
+            yield from self._collect(tasks, self.blas_threads or -(workers or cpu_count()))
+
+    def _collect(self, tasks, blas):
+        futures = {
+            self.executor.submit(_futures_task, i, p, self.data, self.train_fn, self.fixed, blas): i
+            for i, p, _ in tasks
+        }
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _futures_task(index, params, data, train_fn, fixed, blas):
+    """A trial on a concurrent.futures worker: data may be a DataFile; blas < 0 means
+    "cores // -blas", computed on the machine the trial runs on."""
+    from joblib import cpu_count
+
+    if isinstance(data, DataFile):
+        data = data.load()
+    if blas is not None and blas < 0:
+        blas = max(1, cpu_count() // -blas)
+    return _local_task(index, params, data, train_fn, fixed, blas)
+
+
+class DataFile:
+    """The search data in a joblib file, memory-mapped once per worker process."""
+
+    _cache = {}  # path -> data, the last one loaded in this process
+
+    def __init__(self, path):
+        self.path = path
+
+    def load(self):
+        if self.path not in DataFile._cache:
+            import joblib
+
+            DataFile._cache.clear()
+            DataFile._cache[self.path] = joblib.load(self.path, mmap_mode="r")
+        return DataFile._cache[self.path]

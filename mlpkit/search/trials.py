@@ -46,26 +46,40 @@ def run_trial(params, data, train_fn=None, fixed=None, blas_threads=None):
     (X, Y, X_dev, Y_dev) and BLAS limited to blas_threads threads (None: no limit).
 
     train_fn (default `train_network`) returns the dev score (higher is better) or a dict with
-    "dev_score" and other metrics. A trial whose training diverges (FloatingPointError) gets
-    dev_score NaN and its message under "error". Returns {**params, **metrics, "seconds",
-    "error"}."""
+    "dev_score" and other metrics. A trial whose training diverges (FloatingPointError) or
+    raises gets dev_score NaN and its message under "error". Returns {**params, **metrics,
+    "seconds", "error"}."""
+    return execute_trial(params, data, train_fn, fixed, blas_threads)[0]
+
+
+def execute_trial(params, data, train_fn=None, fixed=None, blas_threads=None):
+    """run_trial's row and the trial's status: "ok", "diverged" (FloatingPointError) or
+    "failed" (any other exception; its type and message go under "error")."""
     from threadpoolctl import threadpool_limits
 
     train_fn = train_network if train_fn is None else train_fn
     start = time.perf_counter()
-    error = None
+    error, status = None, "ok"
     with threadpool_limits(limits=blas_threads):
         try:
             out = train_fn({**(fixed or {}), **params}, *data)
         except FloatingPointError as exc:
-            out, error = {"dev_score": math.nan}, str(exc)
+            out, error, status = {"dev_score": math.nan}, _one_line(exc), "diverged"
+        except Exception as exc:  # a failed trial is a result; the search goes on
+            out, status = {"dev_score": math.nan}, "failed"
+            error = f"{type(exc).__name__}: {_one_line(exc)}"
     metrics = dict(out) if isinstance(out, dict) else {"dev_score": out}
     if "dev_score" not in metrics:
         raise ValueError(
             f"train_fn must return the dev score or a dict with 'dev_score'; got {out!r}"
         )
     metrics = {k: _plain(v) for k, v in metrics.items()}
-    return {**params, **metrics, "seconds": time.perf_counter() - start, "error": error}
+    row = {**params, **metrics, "seconds": time.perf_counter() - start, "error": error}
+    return row, status
+
+
+def _one_line(error):
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 NETWORK_KEYS = ("hidden", "layers", "hidden_activation", "output_activation", "init", "batch_norm")
@@ -95,24 +109,35 @@ def build_network(params, X, Y):
     beta2, epsilon (the optimizer's); seed (init, shuffling, dropout)."""
     from ..nn.network import Network
 
+    hidden, network_options, fit_options = trial_settings(params)
+    Y = _label_rows(Y)
+    net = Network(
+        [np.shape(X)[0], *hidden, Y.shape[0]],
+        output_activation=params.get("output_activation") or infer_output_activation(Y),
+        **network_options,
+    )
+    return net, fit_options
+
+
+def trial_settings(params):
+    """What trial `params` sets, checked: (hidden layer sizes, Network options other than the
+    output activation, fit options), so that another builder (e.g. an image classifier) can
+    make the same network and train it the same way."""
     unknown = sorted(set(params) - set(TRIAL_KEYS))
     if unknown:
         raise ValueError(
             f"unknown trial parameter(s) {unknown}; expected some of {list(TRIAL_KEYS)}"
         )
-    Y = _label_rows(Y)
     seed = params.get("seed")
-    net = Network(
-        [np.shape(X)[0], *_hidden_dims(params), Y.shape[0]],
-        hidden_activation=params.get("hidden_activation", "relu"),
-        output_activation=params.get("output_activation") or infer_output_activation(Y),
-        init=params.get("init", "he"),
-        seed=seed,
-        batch_norm=params.get("batch_norm", False),
-    )
+    network_options = {
+        "hidden_activation": params.get("hidden_activation", "relu"),
+        "init": params.get("init", "he"),
+        "seed": seed,
+        "batch_norm": params.get("batch_norm", False),
+    }
     fit_options = {k: params[k] for k in FIT_KEYS if k in params}
     fit_options.update(optimizer=make_optimizer(params), seed=seed)
-    return net, fit_options
+    return _hidden_dims(params), network_options, fit_options
 
 
 def _label_rows(Y):

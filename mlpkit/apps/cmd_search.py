@@ -1,0 +1,228 @@
+"""`mlpkit search`: random hyperparameter search, coarse to fine, for an image classifier, on
+local processes or a Dask cluster. Writes DIR/results.csv (one row per trial, appended as each
+finishes), DIR/search.json, DIR/best.npz (the best trial retrained) and DIR/search.png."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .cli_common import (
+    IMAGE_SIZE,
+    PROG,
+    UsageError,
+    float_in,
+    int_at_least,
+    load_images,
+    load_labeled,
+)
+
+DEV_SPLIT = 0.2
+CONNECT_TIMEOUT = 10.0
+TABLE_ROWS = 10
+
+
+def run(args):
+    from ..search.folder import SearchFolder, fresh_seed
+    from ..search.space_file import default_space, load_space
+
+    space, fixed = load_space(args.space) if args.space else default_space()
+    set_by_classes = sorted({"output_activation"} & (set(space) | set(fixed)))
+    if set_by_classes:
+        raise ValueError(f"{args.space}: {set_by_classes[0]} is set by the number of classes "
+                         f"({PROG} search trains image classifiers); leave it out")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    seed = args.seed
+    if seed is None and not args.force:
+        seed = SearchFolder.stored_seed(out)
+    if seed is None:
+        seed = fresh_seed()
+
+    data = _load(args, seed)
+    executor, where = _executor(args)
+    try:
+        results = _search(args, space, fixed, data, executor, where, seed, out)
+    finally:
+        if executor is not None:
+            executor.close()
+    best, model, retrained = _retrain(results, data)
+    _report(args, results, best, model, retrained, data, out, seed)
+    return 0
+
+
+def _load(args, seed):
+    """{classes, size, model (to preprocess with), X, Y, X_dev, Y_dev} of DATA, with a
+    stratified dev split held out (or --dev's data as the dev set)."""
+    from sklearn.model_selection import train_test_split
+
+    from .image_classifier import ImageClassifier
+
+    images, labels, classes = load_images(args.data, args.image_size or IMAGE_SIZE, args.strict)
+    size = images.shape[1]
+    if args.image_size and size != args.image_size:
+        raise ValueError(
+            f"{args.data}: holds {size}x{size} images but --image-size is {args.image_size}; "
+            "leave --image-size out to use the file's size"
+        )
+    counts = np.bincount(labels, minlength=len(classes))
+    present = np.flatnonzero(counts)
+    if present.size < 2:
+        raise ValueError(f"{args.data}: holds only one class; a search needs at least 2")
+    model = ImageClassifier.build(classes, size)
+    if args.dev is not None:
+        dev_images, dev_labels = load_labeled(args.dev, size, classes, args.strict)
+        return _arrays(model, classes, size, images, labels, dev_images, dev_labels)
+    few = [classes[k] for k in present if counts[k] < 2]
+    n_dev = math.ceil(args.dev_split * labels.size)
+    if few or n_dev < present.size or labels.size - n_dev < present.size:
+        raise ValueError(
+            f"{args.data}: cannot hold out a stratified dev split of {args.dev_split:g} from "
+            f"{labels.size} images of {present.size} classes"
+            + (f" (class(es) {few} have a single image)" if few else "")
+            + "; every class needs images on both sides: change --dev-split or add images"
+        )
+    train_images, dev_images, train_labels, dev_labels = train_test_split(
+        images, labels, test_size=args.dev_split, stratify=labels, random_state=seed
+    )
+    return _arrays(model, classes, size, train_images, train_labels, dev_images, dev_labels)
+
+
+def _arrays(model, classes, size, train_images, train_labels, dev_images, dev_labels):
+    return {
+        "classes": classes, "size": size, "model": model,
+        "X": model.preprocess(train_images), "Y": model.targets(train_labels),
+        "X_dev": model.preprocess(dev_images), "Y_dev": model.targets(dev_labels),
+    }
+
+
+def _executor(args):
+    """(Dask client or None, words for where the trials run)."""
+    if args.scheduler is None:
+        from joblib import effective_n_jobs
+
+        n = effective_n_jobs(args.workers)
+        return None, f"{n} local process{'es' if n > 1 else ''}"
+    from ..search.dask_runner import connect
+
+    try:
+        client = connect(args.scheduler, timeout=args.connect_timeout)
+    except ImportError as e:
+        raise ValueError(f"--scheduler: {e}") from None
+    workers = client.scheduler_info()["workers"].values()
+    threads = sum(w.get("nthreads", 1) for w in workers)
+    return client, (f"the Dask scheduler at {args.scheduler} ({len(workers)} workers, "
+                    f"{threads} threads)")
+
+
+def _search(args, space, fixed, data, executor, where, seed, out):
+    from ..search import coarse_to_fine
+
+    names = ", ".join(space)
+    m, m_dev = data["X"].shape[1], data["X_dev"].shape[1]
+    print(f"searching {args.trials} trials x {args.rounds} round(s) over {names} on {m} "
+          f"training / {m_dev} dev images of {data['classes']} (seed {seed}) on {where}; "
+          f"results in {out / 'results.csv'}", flush=True)
+    return coarse_to_fine(
+        fixed, space, args.trials, data["X"], data["Y"], data["X_dev"], data["Y_dev"],
+        rounds=args.rounds, n_jobs=args.workers, seed=seed, executor=executor, out=out,
+        force=args.force, progress=True,
+    )
+
+
+def _retrain(results, data):
+    """(best row, the best trial's classifier retrained on the training split, its scores)."""
+    from ..search.trials import trial_settings
+    from .image_classifier import ImageClassifier
+
+    best = results.best
+    if best.get("dev_score") is None or not math.isfinite(best["dev_score"]):
+        errors = [row["error"] for row in results if row.get("error")]
+        raise ValueError(f"all {len(results)} trials failed; the first error: {errors[0]}")
+    params = results.best_params()
+    hidden, network_options, fit_options = trial_settings(params)
+    model = ImageClassifier.build(data["classes"], data["size"], hidden, **network_options)
+    model.network.fit(data["X"], data["Y"], **fit_options)
+    _, dev_score = model.network.evaluate(data["X_dev"], data["Y_dev"])
+    train_score = model.network.score(data["X"], data["Y"])
+    return best, model, {"params": params, "dev_accuracy": dev_score,
+                         "train_accuracy": train_score}
+
+
+def _report(args, results, best, model, retrained, data, out, seed):
+    from ..io.model_files import save
+    from .plots import plot_search
+
+    total = len(results)
+    print(results.format_table(max_rows=TABLE_ROWS))
+    if results.skipped:
+        print(f"{results.skipped} of {total} trials were already in {out / 'results.csv'}; "
+              f"ran the other {total - results.skipped}")
+    failed = sum(1 for row in results if row.get("status") not in (None, "ok"))
+    if failed:
+        print(f"{failed} of {total} trials failed (see the status and error columns)")
+    metadata = {"data": str(args.data), "search": str(out), "seed": seed,
+                "classes": data["classes"], **retrained}
+    save(model, out / "best.npz", metadata=metadata)
+    plot = plot_search(results, out / "search.png",
+                       title=f"{PROG} search {Path(args.data).name}: {total} trials")
+    params = ", ".join(f"{k}={_value(v)}" for k, v in retrained["params"].items())
+    print(f"best trial (round {best.get('round')}, dev accuracy {best['dev_score']:.4f}): "
+          f"{params}")
+    print(f"retrained on the training split: dev accuracy {retrained['dev_accuracy']:.4f}, "
+          f"training accuracy {retrained['train_accuracy']:.4f}; saved to {out / 'best.npz'}; "
+          f"plots in {plot}")
+
+
+def _value(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def add_parser(commands):
+    search = commands.add_parser(
+        "search", help="random hyperparameter search for an image classifier",
+        description="Random hyperparameter search, coarse to fine, for an image classifier on "
+        "DATA (a course-format HDF5 file or a folder of class folders), with a stratified dev "
+        "split held out. Each round samples --trials trials from the space (log scales for the "
+        "learning rate, L2 and 1 - beta), the next round zooms into the best ones. Trials run "
+        "on local processes (--workers) or a Dask cluster (--scheduler). Writes DIR/results.csv "
+        "(a row per trial as it finishes; a rerun with the same --out runs only the missing "
+        "trials), DIR/best.npz (the best trial retrained, for 'mlpkit predict') and "
+        "DIR/search.png.",
+    )
+    search.add_argument("data", metavar="DATA", help="HDF5 file or folder of class folders")
+    search.add_argument("--trials", type=int_at_least(1), required=True, metavar="N",
+                        help="trials per round")
+    search.add_argument("--rounds", type=int_at_least(1), default=2, metavar="R",
+                        help="coarse-to-fine rounds (default: %(default)s)")
+    search.add_argument("--space", metavar="SPACE.toml",
+                        help="search space file (default: the built-in space; see README)")
+    where = search.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int_at_least(1), default=-1, metavar="K",
+                       help="local worker processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the trials on the Dask scheduler at ADDRESS (tcp://host:8786)")
+    search.add_argument("--connect-timeout", type=float_in(0), default=CONNECT_TIMEOUT,
+                        metavar="S", help="seconds to wait for the scheduler and a worker "
+                        "(default: %(default)g)")
+    search.add_argument("--seed", type=int_at_least(0), default=None,
+                        help="random seed (default: the one recorded in --out, else a fresh "
+                        "one, printed)")
+    search.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    search.add_argument("--force", action="store_true",
+                        help="discard results in DIR from a different search")
+    dev = search.add_mutually_exclusive_group()
+    dev.add_argument("--dev-split", type=float_in(0, 1), default=DEV_SPLIT, metavar="F",
+                     help="fraction of DATA held out, stratified, to score the trials (default: "
+                     "%(default)s)")
+    dev.add_argument("--dev", metavar="DATA", help="score the trials on this data instead "
+                     "(and train on all of DATA)")
+    search.add_argument("--image-size", type=int_at_least(1), default=None, metavar="S",
+                        help=f"resize folder images to SxS (default: {IMAGE_SIZE}; HDF5 keeps "
+                        "its size)")
+    search.add_argument("--strict", action="store_true",
+                        help="fail on unreadable image files instead of skipping them")
+    search.set_defaults(run=run)

@@ -1,0 +1,114 @@
+"""The results file (append as trials finish, read back exactly, survive a torn last line) and
+the output folder (a different search is refused unless forced)."""
+
+import csv
+import math
+
+import pytest
+
+from mlpkit.search.folder import SearchFolder, SearchFolderMismatch
+from mlpkit.search.results_file import ResultsFile, trial_key
+
+PARAMS = {"learning_rate": 0.0031622776601683794, "hidden": [32, 16], "optimizer": "adam",
+          "batch_norm": True, "tag": "1e-3", "seed": 7}
+
+
+def row(score, **extra):
+    return {**PARAMS, "dev_score": score, "train_score": 0.5, "seconds": 0.25, "error": None,
+            **extra}
+
+
+def test_rows_read_back_as_the_same_values(tmp_path):
+    path = tmp_path / "results.csv"
+    results = ResultsFile(path)
+    stored = results.record(1, 0, PARAMS, row(0.875), "ok", "host:11")
+    assert stored["dev_score"] == 0.875 and stored["hidden"] == [32, 16]
+    failed = {**PARAMS, "dev_score": math.nan, "seconds": 0.1,
+              "error": "ValueError: bad, very bad\nreally"}
+    results.record(1, 1, {**PARAMS, "seed": 8}, failed, "failed", "host:12")
+    again = ResultsFile(path).rows()
+    assert [r["trial"] for r in again] == [0, 1]
+    first, second = again
+    for name, value in PARAMS.items():
+        assert first[name] == value and type(first[name]) is type(value)
+    assert first["status"] == "ok" and first["error"] is None and first["worker"] == "host:11"
+    assert first["key"] == trial_key(1, 0, PARAMS) and first["round"] == 1
+    assert math.isnan(second["dev_score"]) and second["status"] == "failed"
+    assert second["error"] == "ValueError: bad, very bad\nreally"
+    assert second["train_score"] is None  # a column it lacks reads as None
+    with open(path, newline="") as f:
+        lines = list(csv.reader(f))
+    assert lines[0][:2] == ["round", "trial"] and lines[0][-6:] == [
+        "status", "error", "seconds", "worker", "finished", "key"]
+    assert len(path.read_text().splitlines()) == 3  # one line per trial, even with a newline
+
+
+def test_a_torn_last_line_is_dropped_and_each_key_kept_once(tmp_path):
+    path = tmp_path / "results.csv"
+    results = ResultsFile(path)
+    for i in range(3):
+        results.record(1, i, {**PARAMS, "seed": i}, row(0.1 * i), "ok", "w")
+    results.record(1, 2, {**PARAMS, "seed": 2}, row(0.9), "ok", "w")  # already there: kept once
+    text = path.read_text()
+    path.write_text(text[: len(text) - 20])  # a crash in the middle of the last row
+    reopened = ResultsFile(path)
+    assert len(reopened) == 2 and trial_key(1, 2, {**PARAMS, "seed": 2}) not in reopened
+    reopened.record(1, 2, {**PARAMS, "seed": 2}, row(0.2), "ok", "w")
+    rows = ResultsFile(path).rows()
+    assert [r["dev_score"] for r in rows] == [0.0, 0.1, 0.2]
+
+
+def test_new_columns_widen_the_header(tmp_path):
+    path = tmp_path / "results.csv"
+    results = ResultsFile(path)
+    results.record(1, 0, {"x": 1}, {"x": 1, "dev_score": math.nan, "seconds": 0.0,
+                                    "error": "FloatingPointError: inf"}, "diverged", "w")
+    results.record(1, 1, {"x": 2}, {"x": 2, "dev_score": 0.5, "dev_cost": 0.7, "seconds": 0.0,
+                                    "error": None}, "ok", "w")
+    rows = ResultsFile(path).rows()
+    assert rows[0]["dev_cost"] is None and rows[1]["dev_cost"] == 0.7
+    assert rows[0]["status"] == "diverged"
+
+
+def test_not_a_results_file(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not an mlpkit results file"):
+        ResultsFile(path)
+
+
+DESCRIPTION = {"strategy": "coarse_to_fine", "space": {"learning_rate": {"log_uniform": [
+    1e-4, 0.1]}, "hidden": {"int_uniform": [8, 64]}}, "fixed": {"epochs": 10}, "data": "abc",
+    "n_trials": 4, "rounds": 2, "seed": 3}
+
+
+def test_a_folder_refuses_a_different_search_unless_forced(tmp_path):
+    folder = SearchFolder(tmp_path / "out", DESCRIPTION)
+    folder.results.record(1, 0, {"x": 1}, {"x": 1, "dev_score": 0.5, "seconds": 0.0,
+                                           "error": None}, "ok", "w")
+    assert SearchFolder.stored_seed(tmp_path / "out") == 3
+    assert len(SearchFolder(tmp_path / "out", DESCRIPTION).results) == 1  # the same search
+    other = {**DESCRIPTION, "space": {"learning_rate": {"log_uniform": [1e-3, 0.1]},
+                                      "l2": {"log_uniform": [1e-4, 1.0]}}, "data": "xyz"}
+    with pytest.raises(SearchFolderMismatch) as info:
+        SearchFolder(tmp_path / "out", other)
+    message = str(info.value)
+    assert "holds the results of a different search" in message and "--force" in message
+    assert "space: hidden removed, l2 added, learning_rate" in message
+    assert "the data differ" in message
+    assert len(SearchFolder(tmp_path / "out", DESCRIPTION).results) == 1  # still there
+    forced = SearchFolder(tmp_path / "out", other, force=True)
+    assert len(forced.results) == 0
+    assert SearchFolder.read_state(tmp_path / "out")["search"]["data"] == "xyz"
+
+
+def test_a_folder_with_results_but_no_state_is_refused(tmp_path):
+    (tmp_path / "results.csv").write_text("round,trial,key\n")
+    with pytest.raises(SearchFolderMismatch, match="no search.json"):
+        SearchFolder(tmp_path, DESCRIPTION)
+    (tmp_path / "search.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not a readable search state"):
+        SearchFolder(tmp_path, DESCRIPTION)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError):
+        SearchFolder(tmp_path / "file", DESCRIPTION)
