@@ -39,12 +39,18 @@ def linear_backward(dZ, A_prev, W, need_dA_prev=True, need_db=True, dW=None, db=
     else:  # sparse X: dW = (X dZ^T / m)^T
         dW_T = A_prev @ dZ_over_m.T
         if dW is None:
-            dW = np.ascontiguousarray(dW_T.T)
-        else:
-            dW[...] = dW_T.T
+            dW = np.empty(dW_T.shape[::-1], dW_T.dtype)
+        _transpose_into(dW, dW_T)
     db = np.sum(dZ_over_m, axis=1, keepdims=True, out=db) if need_db else None
     dA_prev = W.T @ dZ if need_dA_prev else None
     return dA_prev, dW, db
+
+
+def _transpose_into(out, M, block=512):
+    """out[...] = M.T, a block of columns at a time: a wide transposed copy in one step strides
+    through memory and runs ~4x slower."""
+    for start in range(0, M.shape[0], block):
+        out[:, start : start + block] = M[start : start + block].T
 
 
 def batchnorm_forward(Z, gamma, beta, eps=BN_EPSILON):

@@ -75,7 +75,7 @@ class Objective:
         AL, caches = net.forward(self.X, training=True)
         cost = net.compute_cost(self.Y, caches, self.l2, self.w)
         grads = net.backward(AL, self.Y, caches, self.l2, self.w)
-        return cost, grads.vector.astype(np.float64)
+        return cost, grads.vector.astype(np.float64, copy=False)  # a new vector each call
 
 
 def set_solution(net, X, x):
