@@ -114,5 +114,5 @@ def test_lbfgs_benchmark_quick_runs_the_same_iterations():
 def test_sparse_benchmark_quick_reports_peak_memory():
     run = run_script("sparse_rss.py", "--quick")
     assert run.returncode == 0, run.stderr
-    assert "dense float64 copy" in run.stdout and "peak RSS MiB" in run.stdout
+    assert "dense float64 copy" in run.stdout and "peak RSS after L-BFGS MiB" in run.stdout
     assert "| mlpkit |" in run.stdout and "| sklearn |" in run.stdout

@@ -74,7 +74,6 @@ def run_lbfgs(net, source, max_iter, state=None, *, lbfgs=None, l2=0.0, validati
     return result
 
 
-
 def is_lbfgs(optimizer):
     """Whether fit's `optimizer` asks for L-BFGS ("lbfgs" or an LBFGS instance)."""
     return isinstance(optimizer, LBFGS) or (isinstance(optimizer, str) and optimizer == "lbfgs")
