@@ -16,22 +16,26 @@ L-BFGS-B on the packed parameters theta, with the engine's cost and gradient) fo
 Every forward, backward and update step is the engine's. The engine's (n_x, m) layout is X.T,
 a view of the validated array; a sparse X stays sparse (only the first layer reads it).
 
+The default init='sklearn' draws scikit-learn's initial weights from random_state in its order,
+so the same random_state starts both from the same weights (solver='lbfgs' then ends at the
+same parameters, to rounding).
+
 Where it differs from scikit-learn: momentum must be < 1 (the engine's momentum is an
 average); the engine's Adam adds epsilon to sqrt(s_hat) rather than sqrt(s); the engine's
 velocity holds gradients, not steps, so when 'adaptive' or 'invscaling' changes the rate under
-momentum the whole velocity is rescaled at once (init='sklearn', the default, draws
-scikit-learn's initial weights from random_state, so both start from the same ones); the
-squared-error loss of a multi-output regressor is summed over outputs,
-not averaged (scikit-learn averages the loss it reports but its gradient is the sum's);
-early stopping also stratifies multiclass splits when every class has 2 members
-(scikit-learn's only binary ones); negative sample weights are refused; with solver='lbfgs'
+momentum the whole velocity is rescaled at once; the squared-error loss of a multi-output
+regressor is summed over outputs, not averaged (scikit-learn averages the loss it reports, but
+its gradient is the sum's); early stopping also stratifies multiclass splits when every class
+has 2 members (scikit-learn's only binary ones); negative sample weights are refused;
+class_weight='balanced' counts the classes with the sample weights; with solver='lbfgs'
 loss_curve_ holds the loss after each iteration (scikit-learn sets none) and partial_fit is
-absent from the regressor too (scikit-learn's regressor keeps it by mistake); under batch
-norm, coefs_ / intercepts_ are the affine maps that prediction applies (the normalization
-folded in) and cannot be set, and batch statistics are unweighted, so zero weights equal
-dropped rows only without batch norm. L-BFGS refuses dropout (a random cost); under batch
-norm it minimizes the full-batch cost and leaves the full batch's statistics as the running
-ones.
+absent from the regressor too (scikit-learn's regressor keeps it by mistake); loss='poisson'
+starts its output bias at log(mean y); predict_proba keeps sigmoid outputs within
+[eps, 1 - eps]. Under batch norm, coefs_ / intercepts_ are the affine maps prediction applies
+(the normalization folded in) and cannot be set, and batch statistics are unweighted, so zero
+weights equal dropped rows only without batch norm. L-BFGS refuses dropout (a random cost);
+under batch norm it minimizes the full-batch cost and leaves the full batch's statistics as the
+running ones.
 """
 
 import warnings

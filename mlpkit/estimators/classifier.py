@@ -139,9 +139,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             y_k = targets[:, k]
             classes = np.unique(y_k)
             weight_k = class_weight if isinstance(class_weight, (str, dict)) else class_weight[k]
-            per_class = compute_class_weight(weight_k, classes=classes, y=y_k,
-                                             sample_weight=weights)
-            with np.errstate(invalid="ignore"):  # a class whose examples all weigh 0: inf * 0
+            with np.errstate(divide="ignore", invalid="ignore"):  # a class whose examples all
+                per_class = compute_class_weight(weight_k, classes=classes, y=y_k,  # weigh 0:
+                                                 sample_weight=weights)  # inf, times 0
                 total = total * per_class[np.searchsorted(classes, y_k)]
         return np.where(np.isfinite(total), total, 0.0)
 

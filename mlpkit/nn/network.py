@@ -284,8 +284,9 @@ class Network:
 
     # ------------------------------------------------------------------ training
     def fit(self, X, Y=None, epochs=1000, learning_rate=0.0075, **options):
-        """Train on X (n_x, m), Y (n_y, m) with mlpkit's training loop; see `mlpkit.training.fit`
-        for the options (batch_size, shuffle, optimizer, lr_schedule, l2, keep_prob,
+        """Train on X (n_x, m) (dense or scipy.sparse), Y (n_y, m) with mlpkit's training loop,
+        or by L-BFGS (optimizer="lbfgs"); see `mlpkit.training.fit` for the options (batch_size,
+        shuffle, optimizer, lr_schedule, l2, keep_prob,
         sample_weight, validation_data, patience, seed, callbacks, resume, ...). Returns a
         History; history.costs[i] is the cost of epoch i. The loop's state is kept in
         `training_state`, which `mlpkit.save` stores and `resume=True` continues."""

@@ -272,8 +272,8 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
         optimizer="gd", lr_schedule=None, l2=0.0, keep_prob=1.0, sample_weight=None,
         validation_data=None, patience=None, tol=0.0, seed=None, verbose=0, callback=None,
         callbacks=(), resume=False, interruptible=False):
-    """Fit `net` to X (n_x, m), Y (n_y, m) (or to a source of mini-batches given as X, with Y
-    None) and return a History.
+    """Fit `net` to X (n_x, m), dense or scipy.sparse, and Y (n_y, m) (or to a source of
+    mini-batches given as X, with Y None) and return a History.
 
     batch_size: None = full batch, 1 = stochastic, else mini-batches in a new order every
     epoch: shuffle=True draws a permutation from the generator seeded by `seed`, False keeps
