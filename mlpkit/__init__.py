@@ -40,6 +40,8 @@ _EXPORTS = {
     "Choice": "search",
     "MLPClassifier": "estimators",
     "MLPRegressor": "estimators",
+    "to_onnx": "io.onnx",
+    "register_skl2onnx": "estimators.skl2onnx_converters",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -101,3 +101,29 @@ def test_quick_serve_load_benchmark_gets_every_answer_right():
     assert row[:3] == ["20", "20", "0"]  # requests, correct, wrong or failed
     assert float(row[4]) > 0 and float(row[5]) <= float(row[6]) <= float(row[7])
     assert "4 concurrent clients x 5 requests" in run.stdout and "machine:" in run.stdout
+
+
+def run_script(name, *args):
+    return subprocess.run([sys.executable, str(BENCHMARKS / name), *args], capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_lbfgs_benchmark_quick_runs_the_same_iterations():
+    run = run_script("lbfgs_vs_sklearn.py", "--quick")
+    assert run.returncode == 0, run.stderr
+    rows = [line for line in run.stdout.splitlines() if line.startswith("| ") and "float" in line]
+    assert len(rows) == 2
+    for row in rows:
+        iterations, losses = row.split(" | ")[1:3]
+        sk, mk = iterations.split(" / ")
+        assert sk == mk  # the same start, the same path
+        assert float(losses.split(" / ")[0]) == pytest.approx(float(losses.split(" / ")[1]),
+                                                              rel=1e-4)
+    assert run_script("lbfgs_vs_sklearn.py", "--quick", "--repeats", "0").returncode == 2
+
+
+def test_sparse_benchmark_quick_reports_peak_memory():
+    run = run_script("sparse_rss.py", "--quick")
+    assert run.returncode == 0, run.stderr
+    assert "dense float64 copy" in run.stdout and "peak RSS after L-BFGS MiB" in run.stdout
+    assert "| mlpkit |" in run.stdout and "| sklearn |" in run.stdout

@@ -83,6 +83,16 @@ class ImageClassifier:
         """Class indices (m,) (argmax of predict_proba)."""
         return self.predict_proba(images).argmax(axis=1)
 
+    def _onnx_spec(self):
+        """What `mlpkit.to_onnx` exports: uint8 images -> the preprocessing -> the network ->
+        the class index and the probabilities."""
+        from ..io.onnx import OnnxSpec
+
+        st = self.standardizer
+        return OnnxSpec(self.network, output="image_classifier", classes=np.array(self.classes),
+                        image_size=self.image_size, mean=None if st is None else st.mean_,
+                        scale=None if st is None else st.scale_)
+
     def _to_state(self):
         meta, arrays = network_to_state(self.network)
         state = {

@@ -1,46 +1,65 @@
-"""scikit-learn estimators over mlpkit's engine: `MLPClassifier` and `MLPRegressor`.
+"""scikit-learn estimators over mlpkit's engine: what `MLPClassifier` and `MLPRegressor` share.
 
 Drop-in replacements for `sklearn.neural_network`'s: the same constructor parameters, fitted
-attributes and training semantics (per-epoch loss_curve_, tol / n_iter_no_change stopping,
-'adaptive' and 'invscaling' learning rates, early stopping on a validation split, warm_start,
-partial_fit), plus what scikit-learn's MLP lacks: `dropout`, `batch_norm`, `solver='rmsprop'`,
-the notes' decay schedules and a choice of `init`.
+attributes and training semantics (solver='lbfgs' with max_fun, per-epoch loss_curve_, tol /
+n_iter_no_change stopping, 'adaptive' and 'invscaling' learning rates, early stopping on a
+validation split, warm_start, partial_fit, sample_weight, scipy.sparse X, multi-label and
+multi-output targets, loss='poisson', coefs_ / intercepts_ set by hand before partial_fit),
+plus what scikit-learn's MLP lacks: `class_weight`, `dropout`, `batch_norm`,
+`solver='rmsprop'`, the notes' decay schedules, a choice of `init`, and ONNX export
+(`mlpkit.to_onnx`).
 
-This module is a thin adapter: it validates (n_samples, n_features) input with scikit-learn's
-utilities, encodes targets, and drives `mlpkit.Network` one epoch at a time through
-`mlpkit.training`; every forward, backward and update step is the engine's. The engine's
-(n_x, m) layout is X.T, a view of the validated array.
+This package is a thin adapter: it validates (n_samples, n_features) input with scikit-learn's
+utilities, encodes targets and weights, and configures the engine's training: the one epoch
+loop (`mlpkit.training.Loop`) for the stochastic solvers, `mlpkit.training.run_lbfgs` (scipy's
+L-BFGS-B on the packed parameters theta, with the engine's cost and gradient) for 'lbfgs'.
+Every forward, backward and update step is the engine's. The engine's (n_x, m) layout is X.T,
+a view of the validated array; a sparse X stays sparse (only the first layer reads it).
 
-Where it differs from scikit-learn: no 'lbfgs' solver, sample_weight, sparse input or
-'poisson' loss; momentum must be < 1 (the engine's momentum is an average); the engine's Adam
-adds epsilon to sqrt(s_hat) rather than sqrt(s); the engine's velocity holds gradients, not
-steps, so when 'adaptive' or 'invscaling' changes the rate under momentum the whole velocity
-is rescaled at once; weights start from a normal Glorot draw and biases from zero; the
-squared-error loss of a multi-output regressor is summed over outputs, not averaged; early
-stopping stratifies every single-label classification split (scikit-learn's only binary).
+The default init='sklearn' draws scikit-learn's initial weights from random_state in its order,
+so the same random_state starts both from the same weights (solver='lbfgs' then ends at the
+same parameters, to rounding).
+
+Where it differs from scikit-learn: momentum must be < 1 (the engine's momentum is an
+average); the engine's Adam adds epsilon to sqrt(s_hat) rather than sqrt(s); the engine's
+velocity holds gradients, not steps, so when 'adaptive' or 'invscaling' changes the rate under
+momentum the whole velocity is rescaled at once; the squared-error loss of a multi-output
+regressor is summed over outputs, not averaged (scikit-learn averages the loss it reports, but
+its gradient is the sum's); early stopping also stratifies multiclass splits when every class
+has 2 members (scikit-learn's only binary ones); negative sample weights are refused;
+class_weight='balanced' counts the classes with the sample weights; with solver='lbfgs'
+loss_curve_ holds the loss after each iteration (scikit-learn sets none) and partial_fit is
+absent from the regressor too (scikit-learn's regressor keeps it by mistake); loss='poisson'
+starts its output bias at log(mean y); predict_proba keeps sigmoid outputs within
+[eps, 1 - eps]. Under batch norm, coefs_ / intercepts_ are the affine maps prediction applies
+(the normalization folded in) and cannot be set, and batch statistics are unweighted, so zero
+weights equal dropped rows only without batch norm. L-BFGS refuses dropout (a random cost);
+under batch norm it minimizes the full-batch cost and leaves the full batch's statistics as the
+running ones.
 """
 
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..io.model_files import network_from_state, network_to_state
 from ..nn.checks import all_finite, check_layer_sizes, keep_prob_from_dropout
 from ..nn.initializers import INITIALIZERS
 from ..nn.network import Network
+from ..optim.lbfgs import LBFGS
 from ..optim.optimizers import Adam, GradientDescent, Momentum, NesterovMomentum, RMSprop
 from ..optim.schedules import SCHEDULES, get_schedule
 from ..training import ArraySource, InverseScaling, Loop, NoImprovement, TrainingState
+from ..training.full_batch import run_lbfgs
 
 # scikit-learn's activation names -> the engine's
 HIDDEN = {
@@ -50,20 +69,23 @@ HIDDEN = {
     "relu": "relu",
     "leaky_relu": "leaky_relu",
 }
-OUTPUT = {"logistic": "sigmoid", "softmax": "softmax", "identity": "identity"}
+OUTPUT = {"logistic": "sigmoid", "softmax": "softmax", "identity": "identity",
+          "exp": "exponential"}
+STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop")
 SKLEARN_RATES = ("constant", "invscaling", "adaptive")
 NOTES_SCHEDULES = tuple(name for name in SCHEDULES if name != "constant")
 SEED_RANGE = np.iinfo(np.int32).max
+SKLEARN_INIT = "sklearn"  # scikit-learn's own draw of the initial weights and biases
 
 
 class BaseMLP(BaseEstimator):
-    """What MLPClassifier and MLPRegressor share: parameters, the training loop, the
+    """What MLPClassifier and MLPRegressor share: parameters, the training configuration, the
     coefs_/intercepts_ views and the persistence state. Use the subclasses."""
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(HIDDEN))],
-        "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
+        "solver": [StrOptions({"lbfgs", *STOCHASTIC_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({*SKLEARN_RATES, *NOTES_SCHEDULES}), callable],
@@ -87,46 +109,155 @@ class BaseMLP(BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
         ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "batch_norm": ["boolean"],
-        "init": [StrOptions(set(INITIALIZERS)), callable],
+        "init": [StrOptions({SKLEARN_INIT, *INITIALIZERS}), callable],
     }
 
     def _set_params_from(self, params):
         for name, value in params.items():
             setattr(self, name, value)
 
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "network_")
+
     # ------------------------------------------------------------------ coefs_, intercepts_
     @property
     def coefs_(self):
-        """coefs_[i] = W[i+1].T, shape (n_in, n_out): views of network_'s weights."""
-        P = self.network_.parameters
-        return [P[f"W{l}"].T for l in range(1, self.network_.L + 1)]
+        """coefs_[i], shape (n_in, n_out): the weights of layer i + 1 as scikit-learn holds them,
+        views of network_'s W[i+1].T (assigning an item copies it in). Under batch norm, the
+        read-only weights that prediction applies, diag(gamma / sqrt(var + eps)) W[i+1], for
+        normalized layers. Before fitting, what was set by hand (partial_fit and a warm-started
+        fit train from it)."""
+        return self._layers("coefs")
 
     @coefs_.setter
     def coefs_(self, coefs):
-        L = self.network_.L
-        if len(coefs) != L:
-            raise ValueError(f"coefs_ must be a list of {L} arrays (one per layer)")
-        new = {f"W{l}": np.asarray(c).T for l, c in enumerate(coefs, start=1)}
-        self.network_.parameters = {**self.network_.parameters, **new}
+        self._set_layers("coefs", coefs)
 
     @property
     def intercepts_(self):
-        """intercepts_[i] = b[i+1] as (n_out,) views (batch norm's beta for normalized layers)."""
-        P = self.network_.parameters
-        return [P[self._bias_key(l)][:, 0] for l in range(1, self.network_.L + 1)]
+        """intercepts_[i], shape (n_out,): the biases of layer i + 1, views of network_'s
+        b[i+1]; under batch norm, the read-only beta - gamma mu / sqrt(var + eps) of normalized
+        layers (see coefs_)."""
+        return self._layers("intercepts")
 
     @intercepts_.setter
     def intercepts_(self, intercepts):
+        self._set_layers("intercepts", intercepts)
+
+    def _layers(self, kind):
+        pending = self.__dict__.get(f"_user_{kind}")
+        if pending is not None:
+            return pending
+        if not hasattr(self, "network_"):
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no {kind}_ "
+                f"(fit it, or set coefs_ and intercepts_ before partial_fit)"
+            )
+        net = self.network_
+        if net.batch_norm:
+            arrays = []
+            for W, b in net.affine_layers():
+                layer = W.T if kind == "coefs" else b[:, 0]
+                layer.setflags(write=False)
+                arrays.append(layer)
+            return _Layers(arrays, self._refuse_batch_norm)
+        P = net.parameters
+        if kind == "coefs":
+            arrays = [P[f"W{l}"].T for l in range(1, net.L + 1)]
+        else:
+            arrays = [P[f"b{l}"][:, 0] for l in range(1, net.L + 1)]
+        return _Layers(arrays, lambda i, value: self._write_layer(kind, i, value))
+
+    def _set_layers(self, kind, layers):
+        if not hasattr(self, "network_"):  # set by hand before fitting: a network is built
+            self.__dict__[f"_user_{kind}"] = list(layers)  # from them when training starts
+            return
+        self._refuse_batch_norm()
         L = self.network_.L
-        if len(intercepts) != L:
-            raise ValueError(f"intercepts_ must be a list of {L} arrays (one per layer)")
-        new = {self._bias_key(l): np.reshape(b, (-1, 1)) for l, b in enumerate(intercepts, 1)}
+        if len(layers) != L:
+            raise ValueError(f"{kind}_ must be a list of {L} arrays (one per layer)")
+        new = dict(self._layer_array(kind, i, value) for i, value in enumerate(layers))
         self.network_.parameters = {**self.network_.parameters, **new}
 
-    def _bias_key(self, l):
-        return f"b{l}" if f"b{l}" in self.network_.parameters else f"beta{l}"
+    def _write_layer(self, kind, i, value):
+        key, array = self._layer_array(kind, i, value)
+        self.network_.parameters = {**self.network_.parameters, key: array}
+
+    def _layer_array(self, kind, i, value):
+        """(key, array in the engine's layout) for coefs_[i] or intercepts_[i] = value, shape
+        checked against the fitted network."""
+        net = self.network_
+        l = range(1, net.L + 1)[i]
+        value = np.asarray(value)
+        expected = net.parameters[f"W{l}" if kind == "coefs" else f"b{l}"].shape
+        shape = expected[::-1] if kind == "coefs" else expected[:1]
+        if value.shape != shape:
+            raise ValueError(
+                f"{kind}_[{i}] must have shape {shape} (layer {l} of the fitted network); got "
+                f"{value.shape}"
+            )
+        return (f"W{l}", value.T) if kind == "coefs" else (f"b{l}", value.reshape(-1, 1))
+
+    def _refuse_batch_norm(self, *args):
+        if self.network_.batch_norm:
+            raise ValueError(
+                "under batch norm, coefs_ and intercepts_ are the affine maps prediction "
+                "applies, W' = diag(gamma / sqrt(var + eps)) W and b' = beta - gamma mu / "
+                "sqrt(var + eps): they cannot be set; set network_.parameters (W, gamma, beta) "
+                "and network_.running_stats instead"
+            )
+
+    def _adopt_user_layers(self):
+        """Build network_ from coefs_ and intercepts_ set by hand on an unfitted estimator (their
+        shapes give the layer sizes, their dtype the network's), as scikit-learn trains from
+        them."""
+        coefs = self.__dict__.pop("_user_coefs", None)
+        intercepts = self.__dict__.pop("_user_intercepts", None)
+        if coefs is None or intercepts is None:
+            raise ValueError(
+                "to train from weights set by hand, set both coefs_ and intercepts_ (one array "
+                f"per layer); only {'coefs_' if coefs is not None else 'intercepts_'} was set"
+            )
+        coefs = [np.asarray(c) for c in coefs]
+        intercepts = [np.ravel(b) for b in intercepts]
+        if len(coefs) != len(intercepts) or not coefs or any(c.ndim != 2 for c in coefs):
+            raise ValueError(
+                "coefs_ must be a list of 2-D arrays (n_in, n_out), one per layer, and "
+                "intercepts_ a list of as many 1-D arrays (n_out,)"
+            )
+        dims = [coefs[0].shape[0], *(c.shape[1] for c in coefs)]
+        shapes_ok = all(c.shape == (dims[i], dims[i + 1]) for i, c in enumerate(coefs)) and all(
+            b.shape == (dims[i + 1],) for i, b in enumerate(intercepts)
+        )
+        if not shapes_ok:
+            raise ValueError(
+                f"coefs_ and intercepts_ do not chain: coefs_ shapes {[c.shape for c in coefs]}, "
+                f"intercepts_ shapes {[b.shape for b in intercepts]} (layer i maps n_i inputs "
+                "to n_(i+1) outputs: coefs_[i] (n_i, n_(i+1)), intercepts_[i] (n_(i+1),))"
+            )
+        if self.batch_norm:
+            raise ValueError(
+                "coefs_ and intercepts_ set by hand define a network without batch norm; use "
+                "batch_norm=False to train from them"
+            )
+        self.out_activation_ = self._out_activation()
+        net = Network(dims, hidden_activation=HIDDEN[self.activation],
+                      output_activation=OUTPUT[self.out_activation_], init="zeros")
+        net.init = self.init
+        parameters = {}
+        for l, (W, b) in enumerate(zip(coefs, intercepts, strict=True), start=1):
+            parameters[f"W{l}"], parameters[f"b{l}"] = W.T, b.reshape(-1, 1)
+        net.parameters = parameters
+        self.network_ = net
+        self.n_outputs_, self.n_layers_ = dims[-1], len(dims)
+        for name, value in (("n_iter_", 0), ("t_", 0), ("loss_curve_", [])):
+            if not hasattr(self, name):
+                setattr(self, name, value)
+        if "_training" not in self.__dict__:
+            self._training = None
 
     # ------------------------------------------------------------------ parameters
     def _hidden_sizes(self):
@@ -141,7 +272,14 @@ class BaseMLP(BaseEstimator):
     def _keep_prob(self, n_hidden):
         """dropout (fraction dropped) -> the engine's keep_prob = 1 - dropout per hidden layer,
         or None when nothing is dropped."""
-        return keep_prob_from_dropout(self.dropout, n_hidden)
+        keep_prob = keep_prob_from_dropout(self.dropout, n_hidden)
+        if keep_prob is not None and self.solver == "lbfgs":
+            raise ValueError(
+                f"solver='lbfgs' minimizes a deterministic full-batch loss; dropout="
+                f"{self.dropout!r} makes it random. Use dropout=0 with 'lbfgs', or a stochastic "
+                "solver ('sgd', 'adam', 'rmsprop') with dropout."
+            )
+        return keep_prob
 
     def _optimizer(self):
         """The engine's optimizer for `solver`. scikit-learn's momentum v = mu v - lr g is the
@@ -171,25 +309,56 @@ class BaseMLP(BaseEstimator):
             return get_schedule(rule)
         return "constant" if self.solver == "adam" else rule
 
+    def _check_solver(self):
+        """partial_fit exists for the stochastic solvers only (scikit-learn's rule)."""
+        if self.solver not in STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
     # ------------------------------------------------------------------ fit
-    def _fit(self, X, y, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False):
         if incremental:
             self._check_partial_fit()
         hidden = self._hidden_sizes()
         keep_prob = self._keep_prob(len(hidden))
-        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
-        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        set_up = hasattr(self, "network_") or "_user_coefs" in self.__dict__ or (
+            "_user_intercepts" in self.__dict__
+        )
+        first_pass = not set_up or (not self.warm_start and not incremental)
+        reset = first_pass or not hasattr(self, "n_features_in_")
+        X, Y = self._validate_input(X, y, incremental, reset=reset)
+        if sp.issparse(X):
+            X = X.tocsr()  # mini-batches are rows
+        sample_weight = self._sample_weight(sample_weight, X, Y)
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError(
+                "the sample weights (times the class weights) sum to zero; at least one "
+                "example needs a positive weight"
+            )
         layer_dims = [X.shape[1], *hidden, Y.shape[1]]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
+            self.__dict__.pop("_user_coefs", None)
+            self.__dict__.pop("_user_intercepts", None)
             self._initialize(layer_dims, X.dtype)
-        elif self.network_.layer_dims != layer_dims or self.network_.batch_norm != self.batch_norm:
-            raise ValueError(
-                f"warm_start/partial_fit needs the same architecture: the model has layers "
-                f"{self.network_.layer_dims} (batch_norm={self.network_.batch_norm}), "
-                f"this call gives {layer_dims} (batch_norm={self.batch_norm})"
-            )
-        self._fit_stochastic(X, Y, keep_prob, incremental)
+            self._initialize_output(Y, sample_weight)
+        else:
+            if not hasattr(self, "network_"):
+                self._adopt_user_layers()
+            if (self.network_.layer_dims != layer_dims
+                    or self.network_.batch_norm != self.batch_norm):
+                raise ValueError(
+                    f"warm_start/partial_fit needs the same architecture: the model has layers "
+                    f"{self.network_.layer_dims} (batch_norm={self.network_.batch_norm}), "
+                    f"this call gives {layer_dims} (batch_norm={self.batch_norm})"
+                )
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, Y, sample_weight)
+        else:
+            self._fit_stochastic(X, Y, sample_weight, keep_prob, incremental)
         return self
 
     def _check_partial_fit(self):
@@ -197,34 +366,86 @@ class BaseMLP(BaseEstimator):
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
 
+    def _sample_weight(self, sample_weight, X, Y):
+        """The examples' weights (n_samples,) in X's dtype, or None: the costs and gradients
+        become weighted means, as scikit-learn's."""
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+
     def _initialize(self, layer_dims, dtype):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = layer_dims[-1]
         self.n_layers_ = len(layer_dims)
         self.out_activation_ = self._out_activation()
+        sklearn_init = isinstance(self.init, str) and self.init == SKLEARN_INIT
         self.network_ = Network(
             layer_dims,
             hidden_activation=HIDDEN[self.activation],
             output_activation=OUTPUT[self.out_activation_],
-            init=self.init,
-            seed=self._random_state.randint(SEED_RANGE),
+            init="zeros" if sklearn_init else self.init,
+            seed=None if sklearn_init else self._random_state.randint(SEED_RANGE),
             batch_norm=self.batch_norm,
-        ).astype(dtype)
+        )
+        if sklearn_init:
+            self.network_.parameters = self._sklearn_draw(self.network_)
+            self.network_.init = SKLEARN_INIT
+        self.network_.astype(dtype)
         self.loss_curve_ = []
         self._training = None
 
-    def _fit_stochastic(self, X, Y, keep_prob, incremental):
+    def _initialize_output(self, Y, sample_weight):
+        """A hook for what the targets say about the initial output layer (the regressor's
+        Poisson bias); nothing here."""
+
+    def _sklearn_draw(self, net):
+        """scikit-learn's initialization, drawn from random_state in its order: for each layer,
+        coefs ~ U(-r, r) of shape (n_in, n_out), then intercepts ~ U(-r, r), with
+        r = sqrt(6 / (n_in + n_out)) (sqrt(2 / ...) for logistic units). So the same
+        random_state starts from scikit-learn's weights. Under batch norm gamma = 1, beta = 0
+        replace the drawn intercepts of normalized layers."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        parameters = dict(net.parameters)
+        for l in range(1, net.L + 1):
+            n_out, n_in = net.layer_dims[l], net.layer_dims[l - 1]
+            bound = np.sqrt(factor / (n_in + n_out))
+            parameters[f"W{l}"] = self._random_state.uniform(-bound, bound, (n_in, n_out)).T
+            intercepts = self._random_state.uniform(-bound, bound, n_out)
+            if f"b{l}" in parameters:
+                parameters[f"b{l}"] = intercepts.reshape(-1, 1)
+        return parameters
+
+    def _fit_lbfgs(self, X, Y, sample_weight):
+        """scipy's L-BFGS-B on the full batch from the current parameters, with scikit-learn's
+        settings (maxiter=max_iter, maxfun=max_fun, gtol=tol), n_iter_ and ConvergenceWarning;
+        loss_curve_ gets the loss after each iteration."""
+        self._start_solver()
+        source = ArraySource.from_rows(X, Y, sample_weight)
+        log = None
+        if self.verbose:
+            def log(iteration, record):
+                print(f"Iteration {iteration + 1}, loss = {record['cost']:.8f}")
+        result = run_lbfgs(
+            self.network_, source, self.max_iter, self._training,
+            lbfgs=LBFGS(max_fun=self.max_fun, tol=self.tol), l2=self.alpha, log=log,
+        )
+        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        self.loss_ = float(result.fun)
+        self.loss_curve_.extend(self._training.history.costs)
+
+    def _fit_stochastic(self, X, Y, sample_weight, keep_prob, incremental):
         """Configure the engine's training loop for scikit-learn's semantics and run it: one
         epoch for partial_fit, up to max_iter epochs for fit."""
         if not incremental or getattr(self, "_training", None) is None:
             self._start_solver()
-        X_val = y_val = None
+        X_val = y_val = w_val = None
         if self.early_stopping:
-            X, X_val, Y, Y_val = self._validation_split(X, Y)
+            X, X_val, Y, Y_val, sample_weight, w_val = self._validation_split(X, Y, sample_weight)
             y_val = self._validation_targets(Y_val)
-        X = np.ascontiguousarray(X)  # the engine gathers mini-batches from its rows
-        source = ArraySource.from_rows(X, Y)
+        if not sp.issparse(X):
+            X = np.ascontiguousarray(X)  # the engine gathers mini-batches from its rows
+        source = ArraySource.from_rows(X, Y, sample_weight)
         schedule = self._schedule()
         loop = Loop(
             self.network_, optimizer=self._optimizer(), learning_rate=self.learning_rate_init,
@@ -233,7 +454,7 @@ class BaseMLP(BaseEstimator):
             shuffle=self.shuffle, l2=self.alpha, keep_prob=keep_prob,
             rules=self._rules(schedule),
             validation=None if X_val is None else (
-                lambda net: {"val_score": self._validation_score(X_val, y_val)}
+                lambda net: {"val_score": self._validation_score(X_val, y_val, w_val)}
             ),
             log=self._print_loss if self.verbose else None,
         )
@@ -328,54 +549,68 @@ class BaseMLP(BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _validation_split(self, X, Y):
-        """scikit-learn's train_test_split; stratified for single-label classification when
-        every class can appear on both sides."""
+    def _validation_split(self, X, Y, sample_weight):
+        """scikit-learn's train_test_split, the weights split with the examples (as
+        scikit-learn does); stratified as `_stratify_labels` says. Returns X_train, X_val,
+        Y_train, Y_val, w_train, w_val (the w are None without weights)."""
         split = dict(random_state=self._random_state, test_size=self.validation_fraction)
-        stratify = self._stratify_labels(Y)
+        stratify, required = self._stratify_labels(Y)
+        arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
         try:
-            parts = train_test_split(X, Y, stratify=stratify, **split)
+            parts = train_test_split(*arrays, stratify=stratify, **split)
         except ValueError:
-            if stratify is None:
+            if stratify is None or required:
                 raise
-            parts = train_test_split(X, Y, **split)
+            parts = train_test_split(*arrays, **split)
         if parts[1].shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or the size "
                 "of your dataset."
             )
+        if sample_weight is None:
+            return (*parts, None, None)
+        if not parts[4].sum() > 0:
+            raise ValueError(
+                "the training part of the validation split has only zero sample weights; "
+                "give more examples nonzero weights or change validation_fraction"
+            )
         return parts
 
     def _stratify_labels(self, Y):
-        return None
+        """(labels to stratify the validation split by, or None; whether a split that cannot
+        be stratified is an error rather than falling back to a plain split)."""
+        return None, False
 
     def _validation_targets(self, Y_val):
         """The validation targets `_score_outputs` compares with: Y_val here."""
         return Y_val
 
-    def _validation_score(self, X, y):
+    def _validation_score(self, X, y, sample_weight=None):
         """Accuracy (classifier) or R^2 (regressor) against the validation targets y from
-        `_validation_targets`; NaN when the predictions are not finite."""
+        `_validation_targets`, weighted by the validation split's weights; NaN when the
+        predictions are not finite."""
         out = self._forward(X)
         if not all_finite(out):
             return np.nan
-        return self._score_outputs(out, y)
+        return self._score_outputs(out, y, sample_weight)
 
     # ------------------------------------------------------------------ prediction
     def _forward(self, X):
-        """A[L]^T, shape (n_samples, n_outputs), for validated X (n_samples, n_features)."""
+        """A[L]^T, shape (n_samples, n_outputs), for validated X (n_samples, n_features), dense
+        or sparse."""
         AL, _ = self.network_.forward(X.T)
         return AL.T
 
     def _forward_checked(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+                          reset=False)
         return self._forward(X)
 
     def _validate_X_y(self, X, y, reset, **check_params):
         X, y = validate_data(
-            self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset,
-            **check_params,
+            self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+            dtype=(np.float64, np.float32), reset=reset, **check_params,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -384,7 +619,16 @@ class BaseMLP(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True
         return tags
+
+    # ------------------------------------------------------------------ ONNX
+    def _onnx_spec(self):
+        """What `mlpkit.to_onnx` exports: the network and the estimator's outputs."""
+        from ..io.onnx import OnnxSpec
+
+        check_is_fitted(self)
+        return OnnxSpec(self.network_, n_features=self.n_features_in_, **self._onnx_outputs())
 
     # ------------------------------------------------------------------ persistence
     def _to_state(self):
@@ -401,6 +645,8 @@ class BaseMLP(BaseEstimator):
                 "use one of the named initializers and learning rates"
             )
         network_meta, arrays = network_to_state(net)
+        if self._training is None:
+            self._start_solver()
         training_meta, training_arrays = self._training.to_arrays()
         arrays.update(training_arrays)
         fitted = {
@@ -409,6 +655,7 @@ class BaseMLP(BaseEstimator):
                 "n_features_in_", "n_iter_", "t_", "n_layers_", "n_outputs_",
                 "out_activation_", "loss_", "loss_curve_",
             )
+            if hasattr(self, name)
         }
         if hasattr(self, "feature_names_in_"):
             fitted["feature_names_in_"] = _to_json(self.feature_names_in_)
@@ -429,7 +676,7 @@ class BaseMLP(BaseEstimator):
         """The fitted estimator that `_to_state` described (identical predictions)."""
         if meta.get("class") != cls.__name__:
             raise ValueError(f"this state describes a {meta.get('class')!r}, not a {cls.__name__}")
-        params = dict(meta["params"])
+        params = {k: _from_json(v) for k, v in meta["params"].items()}
         for name in ("hidden_layer_sizes", "dropout"):
             if isinstance(params[name], list):
                 params[name] = tuple(params[name])
@@ -452,225 +699,33 @@ class BaseMLP(BaseEstimator):
         """Restore what `_extra_state` saved; nothing here."""
 
 
-class MLPClassifier(ClassifierMixin, BaseMLP):
-    """Multi-layer perceptron classifier on mlpkit's engine: scikit-learn's MLPClassifier
-    parameters and attributes (see sklearn.neural_network.MLPClassifier), plus
+class _Layers(list):
+    """coefs_ or intercepts_ of a fitted estimator: a list of arrays whose item assignment,
+    `coefs_[i] = array`, is written into the network (as scikit-learn's plain lists take it)."""
 
-    activation='leaky_relu'; solver='rmsprop' (beta_2, epsilon);
-    learning_rate in 'inverse_time', 'exponential', 'sqrt', 'staircase' (mlpkit.schedules, by
-    epoch) or a callable (epoch, learning_rate_init) -> rate;
-    dropout: fraction of hidden units dropped in training, one number or one per hidden layer;
-    batch_norm: batch normalization before each hidden activation;
-    init: weight initializer ('glorot' default: the variance of scikit-learn's Glorot draw).
+    def __init__(self, arrays, write):
+        super().__init__(arrays)
+        self._write = write
 
-    Output: one sigmoid unit for two classes, softmax for more, one sigmoid per label for a
-    multilabel indicator y. network_ is the trained mlpkit.Network; coefs_ and intercepts_
-    are views of its parameters.
-    """
-
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        dropout=0.0,
-        batch_norm=False,
-        init="glorot",
-    ):
-        self._set_params_from({k: v for k, v in locals().items() if k != "self"})
-
-    def _out_activation(self):
-        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
-
-    def _validate_input(self, X, y, incremental, reset):
-        """X as float32/float64 (n_samples, n_features); y binarized to (n_samples, n_outputs)
-        in X's dtype, with scikit-learn's rules for classes_ across warm starts and
-        partial_fit."""
-        X, y = self._validate_X_y(X, y, reset)
-        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
-            self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y)
-            self.classes_ = self._label_binarizer.classes_
-        else:
-            classes = unique_labels(y)
-            if self.warm_start:
-                if set(classes) != set(self.classes_):
-                    raise ValueError(
-                        "warm_start can only be used where `y` has the same classes as in the "
-                        f"previous call to fit. Previously got {self.classes_}, `y` has {classes}"
-                    )
-            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-                raise ValueError(
-                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                    f"{self.classes_}. 'y' has {classes}."
-                )
-        return X, self._label_binarizer.transform(y).astype(X.dtype)
-
-    def _stratify_labels(self, Y):
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
-            return None
-        return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
-
-    def _validation_targets(self, Y_val):
-        """The validation labels, decoded once per fit."""
-        return self._decode(Y_val)
-
-    def _score_outputs(self, out, y):
-        return accuracy_score(y, self._decode(out))
-
-    def _decode(self, out):
-        return self._label_binarizer.inverse_transform(out.ravel() if out.shape[1] == 1 else out)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit the model to X (n_samples, n_features) and labels y (n_samples,) or a multilabel
-        indicator (n_samples, n_labels)."""
-        return self._fit(X, y, incremental=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
-        """One epoch over (X, y), continuing the optimizer's state; `classes` (all labels) is
-        required on the first call."""
-        self._check_partial_fit()  # before classes_ is set
-        if _check_partial_fit_first_call(self, classes):
-            self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
-                self._label_binarizer.fit(y)
-            else:
-                self._label_binarizer.fit(classes)
-        return self._fit(X, y, incremental=True)
-
-    def predict(self, X):
-        """Class labels (n_samples,), or an indicator (n_samples, n_labels) for multilabel."""
-        return self._decode(self._forward_checked(X))
-
-    def predict_proba(self, X):
-        """Probabilities (n_samples, n_classes) in the order of classes_; one output unit p
-        (binary) gives [1 - p, p]."""
-        out = self._forward_checked(X)
-        if self.n_outputs_ == 1:
-            return np.column_stack([1 - out[:, 0], out[:, 0]])
-        return np.ascontiguousarray(out)
-
-    def predict_log_proba(self, X):
-        """log(predict_proba(X))."""
-        proba = self.predict_proba(X)
-        return np.log(proba, out=proba)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        return tags
-
-    def _extra_state(self):
-        lb = self._label_binarizer
-        return {
-            "classes": _to_json(self.classes_),
-            "classes_dtype": str(self.classes_.dtype),
-            "y_type": lb.y_type_,
-        }
-
-    def _restore_extra_state(self, meta):
-        classes = np.asarray(meta["classes"], dtype=np.dtype(meta["classes_dtype"]))
-        lb = LabelBinarizer()
-        lb.classes_, lb.y_type_, lb.sparse_input_ = classes, meta["y_type"], False
-        self._label_binarizer, self.classes_ = lb, classes
-
-
-class MLPRegressor(RegressorMixin, BaseMLP):
-    """Multi-layer perceptron regressor on mlpkit's engine (identity output, squared error):
-    scikit-learn's MLPRegressor parameters and attributes, plus activation='leaky_relu',
-    solver='rmsprop', the notes' learning-rate schedules, dropout, batch_norm and init (see
-    MLPClassifier). loss supports 'squared_error' only."""
-
-    _parameter_constraints: dict = {
-        **BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
-    }
-
-    def __init__(
-        self,
-        loss="squared_error",
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        dropout=0.0,
-        batch_norm=False,
-        init="glorot",
-    ):
-        self._set_params_from({k: v for k, v in locals().items() if k != "self"})
-
-    def _out_activation(self):
-        return "identity"
-
-    def _validate_input(self, X, y, incremental, reset):
-        X, y = self._validate_X_y(X, y, reset, y_numeric=True)
-        return X, y.reshape(X.shape[0], -1).astype(X.dtype)
-
-    def _score_outputs(self, out, y):
-        return r2_score(y, out)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit the model to X (n_samples, n_features) and targets y (n_samples,) or
-        (n_samples, n_outputs)."""
-        return self._fit(X, y, incremental=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
-        """One epoch over (X, y), continuing the optimizer's state."""
-        return self._fit(X, y, incremental=True)
-
-    def predict(self, X):
-        """Predictions (n_samples,), or (n_samples, n_outputs) for several targets."""
-        out = self._forward_checked(X)
-        return out[:, 0] if out.shape[1] == 1 else np.ascontiguousarray(out)
+    def __setitem__(self, index, value):
+        if isinstance(index, slice):
+            raise TypeError("assign coefs_ / intercepts_ one layer at a time, or as a whole list")
+        self._write(index, value)
 
 
 def _to_json(value):
-    """numpy arrays and scalars -> lists and Python numbers; tuples -> lists."""
+    """numpy arrays and scalars -> lists and Python numbers; tuples -> lists; a dict (a
+    class_weight) -> {"$dict": [[key, value], ...]}, since JSON keys are strings only."""
     if isinstance(value, (np.ndarray, np.generic)):
         return value.tolist()
     if isinstance(value, (list, tuple)):
         return [_to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {"$dict": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
+    return value
+
+
+def _from_json(value):
+    if isinstance(value, dict) and set(value) == {"$dict"}:
+        return dict(value["$dict"])
     return value

@@ -48,6 +48,11 @@ def softmax(Z, out=None):
     return out
 
 
+def exponential(Z, out=None):
+    """exp(z) = e^z (the log link's inverse: a Poisson regression's mean, always > 0)."""
+    return np.exp(Z, out=out)
+
+
 def sigmoid_derivative(A):
     """sigma'(z) = a (1 - a)."""
     return A * (1 - A)
@@ -81,6 +86,7 @@ ACTIVATIONS = {
     "linear": linear,
     "identity": linear,
     "softmax": softmax,
+    "exponential": exponential,
 }
 
 DERIVATIVES = {
@@ -93,7 +99,7 @@ DERIVATIVES = {
 }
 
 HIDDEN_ACTIVATIONS = tuple(DERIVATIVES)
-OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear", "identity")
+OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear", "identity", "exponential")
 
 
 def check_activation(name, allowed, role):

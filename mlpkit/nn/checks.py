@@ -16,9 +16,18 @@ def all_finite(X):
         return bool(np.isfinite(row_sums).all() or np.isfinite(X).all())
 
 
+def is_sparse(X):
+    """Whether X is a scipy.sparse matrix or array (recognized by its interface: nn imports
+    NumPy only)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
 def check_X(X, n_x=None, name="X"):
-    """X as a float array (n_x, m), one column per example. float32 and float64 keep their dtype;
-    other numeric types become float64."""
+    """X as a float array (n_x, m), one column per example, or a scipy.sparse matrix of that
+    shape (kept sparse: only the first layer reads X, with sparse products). float32 and
+    float64 keep their dtype; other numeric types become float64."""
+    if is_sparse(X):
+        return _check_sparse_X(X, n_x, name)
     try:
         X = np.asarray(X)
     except (ValueError, TypeError) as exc:
@@ -43,9 +52,29 @@ def check_X(X, n_x=None, name="X"):
     return X
 
 
+def _check_sparse_X(X, n_x, name):
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D with shape (n_x, m); got shape {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric (float, int or bool); got dtype {X.dtype}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}); expected at least one example")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if not np.isfinite(X.data).all():
+        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
+    if n_x is not None and X.shape[0] != n_x:
+        raise ValueError(
+            f"{name} has {X.shape[0]} rows (features) but the network expects n_x = {n_x}; "
+            f"X must have shape ({n_x}, m)"
+        )
+    return X
+
+
 def check_Y(Y, m, n_y, output_activation, dtype, name="Y"):
     """Y as an array (n_y, m) of X's dtype: 0/1 labels for sigmoid, one-hot columns for softmax,
-    finite targets for a linear output. A 1-D Y of length m is taken as (1, m) when n_y = 1."""
+    finite targets for a linear output, counts or rates >= 0 for an exponential (Poisson)
+    output. A 1-D Y of length m is taken as (1, m) when n_y = 1."""
     try:
         Y = np.asarray(Y)
     except (ValueError, TypeError) as exc:
@@ -65,6 +94,11 @@ def check_Y(Y, m, n_y, output_activation, dtype, name="Y"):
         raise ValueError(f"{name} contains NaN or infinity; expected finite values")
     if output_activation == "sigmoid" and not np.isin(Y, (0, 1)).all():
         raise ValueError(f"{name} must hold labels 0 or 1 for a sigmoid output; found other values")
+    if output_activation == "exponential" and (Y < 0).any():
+        raise ValueError(
+            f"{name} must be >= 0 for an exponential output (Poisson regression: counts or "
+            "rates); found negative values"
+        )
     if output_activation == "softmax" and not (
         np.isin(Y, (0, 1)).all() and (Y.sum(axis=0) == 1).all()
     ):

@@ -50,11 +50,24 @@ def mean_squared_error(Y, Z, sample_weight=None):
     return _mean(D * D, sample_weight) / 2
 
 
+def poisson_deviance(Y, Z, sample_weight=None):
+    """Half the Poisson deviance with the log link, a = e^z (scikit-learn's 'poisson' loss):
+
+        J = (1/m) sum[y log(y / a) - y + a] = (1/m) sum[e^z - y z + y log y - y],
+
+    with 0 log 0 = 0. The terms y log y - y do not depend on the parameters (dZ[L] = A - Y
+    still), but they make J = 0 for a perfect fit, as scikit-learn reports it.
+    """
+    y_log_y = Y * np.log(np.where(Y > 0, Y, 1))
+    return _mean(np.exp(Z) - Y * Z + y_log_y - Y, sample_weight)
+
+
 LOSSES = {
     "sigmoid": binary_cross_entropy,
     "softmax": categorical_cross_entropy,
     "linear": mean_squared_error,
     "identity": mean_squared_error,
+    "exponential": poisson_deviance,
 }
 
 

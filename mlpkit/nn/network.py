@@ -20,6 +20,7 @@ from .backend import np
 from .checks import check_layer_sizes, check_sample_weight, check_X, check_Y
 from .initializers import get_initializer, initialize_parameters
 from .layers import (
+    BN_EPSILON,
     batchnorm_backward,
     batchnorm_forward,
     batchnorm_predict,
@@ -52,7 +53,8 @@ class Network:
 
     layer_dims = [n_x, n1, ..., n_y] gives L = len(layer_dims) - 1 layers; hidden_activation is
     one name or a list with one per hidden layer; the output activation fixes the cost:
-    sigmoid + binary cross-entropy, softmax + categorical cross-entropy, linear + squared error.
+    sigmoid + binary cross-entropy, softmax + categorical cross-entropy, linear + squared error,
+    exponential (a = e^z) + half the Poisson deviance.
     seed draws the initial weights: an int, a Generator, or np.random.RandomState(1), which
     gives the course's draws (init="xavier" is its randn / sqrt(n[l-1]), "random" its
     randn * 0.01).
@@ -246,9 +248,33 @@ class Network:
                 dA = dropout_backward(dA, caches[l - 2].D, caches[l - 2].keep_prob)
         return grads
 
+    def affine_layers(self):
+        """The affine map (W'[l], b'[l]) that prediction applies in each layer, Z[l] =
+        W'[l] A[l-1] + b'[l]: (W[l], b[l]) itself, or under batch norm the normalization with
+        the running statistics folded in,
+
+            W' = diag(gamma / sqrt(var + eps)) W,   b' = beta - gamma mu / sqrt(var + eps).
+
+        Copies, in the network's dtype (folded in float64)."""
+        P = self._parameters
+        layers = []
+        for l in range(1, self.L + 1):
+            W = P[f"W{l}"]
+            if f"gamma{l}" in P:
+                mean = self.running_stats[f"mean{l}"].astype(np.float64)
+                var = self.running_stats[f"var{l}"].astype(np.float64)
+                scale = P[f"gamma{l}"].astype(np.float64) / np.sqrt(var + BN_EPSILON)
+                W_folded = (scale * W).astype(W.dtype)
+                b_folded = (P[f"beta{l}"] - scale * mean).astype(W.dtype)
+                layers.append((W_folded, b_folded))
+            else:
+                layers.append((W.copy(), P[f"b{l}"].copy()))
+        return layers
+
     def update_running_stats(self, caches, momentum=BN_MOMENTUM):
         """Batch norm's exponentially weighted averages of mu and var, used at prediction:
-        running = momentum * running + (1 - momentum) * batch."""
+        running = momentum * running + (1 - momentum) * batch (momentum=0: the batch's own
+        statistics, as full-batch training sets them)."""
         for l in self._bn_layers():
             mu, var = caches[l - 1].batch_stats
             for key, batch_value in ((f"mean{l}", mu), (f"var{l}", var)):
@@ -258,8 +284,9 @@ class Network:
 
     # ------------------------------------------------------------------ training
     def fit(self, X, Y=None, epochs=1000, learning_rate=0.0075, **options):
-        """Train on X (n_x, m), Y (n_y, m) with mlpkit's training loop; see `mlpkit.training.fit`
-        for the options (batch_size, shuffle, optimizer, lr_schedule, l2, keep_prob,
+        """Train on X (n_x, m) (dense or scipy.sparse), Y (n_y, m) with mlpkit's training loop,
+        or by L-BFGS (optimizer="lbfgs"); see `mlpkit.training.fit` for the options (batch_size,
+        shuffle, optimizer, lr_schedule, l2, keep_prob,
         sample_weight, validation_data, patience, seed, callbacks, resume, ...). Returns a
         History; history.costs[i] is the cost of epoch i. The loop's state is kept in
         `training_state`, which `mlpkit.save` stores and `resume=True` continues."""
@@ -270,14 +297,15 @@ class Network:
 
     # ------------------------------------------------------------------ prediction
     def predict_proba(self, X):
-        """A[L] for X (n_x, m): probabilities for sigmoid/softmax, values for a linear output."""
+        """A[L] for X (n_x, m), dense or scipy.sparse: probabilities for sigmoid/softmax, values
+        for a linear or exponential output."""
         X = check_X(X, self.layer_dims[0])
         AL, _ = self.forward(X)
         return AL
 
     def predict(self, X):
         """Labels (n_y, m) of 0/1 for sigmoid (a > 0.5), class indices (1, m) for softmax,
-        values (n_y, m) for a linear output."""
+        values (n_y, m) for a linear or exponential output."""
         return self._labels(self.predict_proba(X))
 
     def _labels(self, AL):
@@ -298,7 +326,7 @@ class Network:
 
     def score(self, X, Y, sample_weight=None):
         """Accuracy for classifiers (all n_y labels right for multi-label sigmoid); R^2 for a
-        linear output (averaged over outputs, as scikit-learn's r2_score)."""
+        linear or exponential output (averaged over outputs, as scikit-learn's r2_score)."""
         return self.evaluate(X, Y, sample_weight)[1]
 
     def score_outputs(self, AL, Y, sample_weight=None):

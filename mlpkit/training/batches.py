@@ -16,6 +16,7 @@ An order is an array of the m example indices. Each epoch the loop asks its shuf
 from dataclasses import dataclass
 
 from ..nn.backend import np
+from ..nn.checks import is_sparse
 
 
 @dataclass
@@ -36,7 +37,10 @@ class ArraySource:
 
     Mini-batches are gathered as rows of X^T (`rows`, C-contiguous, made once when first needed,
     or given) into one reused buffer, so each batch is contiguous for BLAS and no step allocates
-    it. A batch is only valid until the next one is gathered."""
+    it. A batch is only valid until the next one is gathered.
+
+    X may be a scipy.sparse matrix: its rows are then held as CSR and each batch is the CSR
+    matrix of its own rows only (transposed to (n_x, b)), never dense."""
 
     def __init__(self, X, Y, sample_weight=None, rows=None):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
@@ -66,9 +70,14 @@ class ArraySource:
 
     def batches(self, order, batch_size):
         rows = self._rows_for_gathering()
+        w = self.sample_weight
+        if is_sparse(rows):
+            for start in range(0, len(order), batch_size):
+                index = order[start : start + batch_size]
+                yield Batch(rows[index].T, self.Y[:, index], None if w is None else w[index])
+            return
         if self._buffer is None or self._buffer.shape[0] < batch_size:
             self._buffer = np.empty((batch_size, rows.shape[1]), dtype=rows.dtype)
-        w = self.sample_weight
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
             # mode="clip" (the indices are valid) lets take write straight into the buffer
@@ -77,7 +86,8 @@ class ArraySource:
 
     def _rows_for_gathering(self):
         if self._rows is None:
-            self._rows = np.ascontiguousarray(self.X.T)
+            X_T = self.X.T
+            self._rows = X_T.tocsr() if is_sparse(X_T) else np.ascontiguousarray(X_T)
         return self._rows
 
 

@@ -277,13 +277,17 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
         optimizer="gd", lr_schedule=None, l2=0.0, keep_prob=1.0, sample_weight=None,
         validation_data=None, patience=None, tol=0.0, seed=None, verbose=0, callback=None,
         callbacks=(), resume=False, interruptible=False):
-    """Fit `net` to X (n_x, m), Y (n_y, m) (or to a source of mini-batches given as X, with Y
-    None) and return a History.
+    """Fit `net` to X (n_x, m), dense or scipy.sparse, and Y (n_y, m) (or to a source of
+    mini-batches given as X, with Y None) and return a History.
 
     batch_size: None = full batch, 1 = stochastic, else mini-batches in a new order every
     epoch: shuffle=True draws a permutation from the generator seeded by `seed`, False keeps
     the data's order, "course" takes the course's np.random.seed(seed + 1 + epoch) permutation.
-    optimizer: "gd", "momentum", "nesterov", "rmsprop", "adam", or an optimizer instance.
+    optimizer: "gd", "momentum", "nesterov", "rmsprop", "adam", or an optimizer instance; or
+    "lbfgs" / `mlpkit.optim.lbfgs.LBFGS(max_fun=, tol=)`: L-BFGS on the full batch for at most
+    `epochs` iterations (history.costs[i]: the cost after iteration i), with l2, sample_weight,
+    validation_data, verbose, callback and interruptible; it refuses the options of the
+    stochastic loop (batch_size, lr_schedule, patience, tol, callbacks, resume, keep_prob < 1).
     lr_schedule: a name from mlpkit.optim.schedules, a schedule instance or a callable
     (epoch, learning_rate0) -> rate. l2: lambda. keep_prob: dropout's keep probability, one
     value or one per hidden layer. sample_weight: one weight per example (weighted means).
@@ -306,6 +310,19 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
         batch_size = check_int(batch_size, "batch_size", 1)
     l2 = check_non_negative(l2, "l2")
     keep_prob = check_keep_prob(keep_prob, net.L - 1)
+    from .full_batch import fit_lbfgs, is_lbfgs  # full_batch builds on this module
+
+    if is_lbfgs(optimizer):
+        given = {"batch_size": batch_size is not None, "lr_schedule": lr_schedule is not None,
+                 "patience": patience is not None, "tol": tol != 0,
+                 "callbacks": bool(callbacks), "resume": bool(resume)}
+        return fit_lbfgs(
+            net, source, epochs, optimizer=optimizer, l2=l2, keep_prob=keep_prob,
+            validation=None if validation_data is None else _validation(
+                net, validation_data, source.dtype),
+            weighted=sample_weight is not None, verbose=verbose, callback=callback,
+            interruptible=interruptible, refused=[k for k, v in given.items() if v],
+        )
     optimizer = get_optimizer(optimizer)
     schedule = get_schedule(lr_schedule)
     shuffle_rule = get_shuffle(shuffle, seed)

@@ -1,0 +1,236 @@
+"""`MLPClassifier`: scikit-learn's MLPClassifier on mlpkit's engine (see `base` for what it shares
+with the regressor and where it differs from scikit-learn)."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
+
+from .base import BaseMLP, _to_json
+
+
+def _partial_fit_available(estimator):
+    estimator._check_solver()
+    if isinstance(estimator.class_weight, str) and estimator.class_weight == "balanced":
+        raise AttributeError(
+            "partial_fit is not available with class_weight='balanced': the class frequencies "
+            "of one call's data are not those of the data set. Use compute_class_weight("
+            "'balanced', classes=classes, y=y) on (a large enough sample of) the training "
+            "targets and pass the result as class_weight."
+        )
+    return True
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier on mlpkit's engine: scikit-learn's MLPClassifier
+    parameters and attributes (see sklearn.neural_network.MLPClassifier), plus
+
+    class_weight: None, 'balanced' (n_samples / (n_classes * bincount(y)), counted with the
+    sample weights) or a dict {class: weight} (a list of dicts, one per label, for
+    multi-label y), multiplied into sample_weight;
+    activation='leaky_relu'; solver='rmsprop' (beta_2, epsilon);
+    learning_rate in 'inverse_time', 'exponential', 'sqrt', 'staircase' (mlpkit.schedules, by
+    epoch) or a callable (epoch, learning_rate_init) -> rate;
+    dropout: fraction of hidden units dropped in training, one number or one per hidden layer;
+    batch_norm: batch normalization before each hidden activation;
+    init: 'sklearn' (default: scikit-learn's uniform Glorot draw of weights and biases, from
+    random_state in scikit-learn's order, so the same random_state gives scikit-learn's initial
+    weights) or one of mlpkit's initializers ('glorot', 'he', 'xavier', ...; biases zero).
+
+    Output: one sigmoid unit for two classes, softmax for more, one sigmoid per label for a
+    multilabel indicator y. X may be dense or scipy.sparse (CSR / CSC). network_ is the trained
+    mlpkit.Network; coefs_ and intercepts_ are views of its parameters.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, list, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+        dropout=0.0,
+        batch_norm=False,
+        init="sklearn",
+    ):
+        self._set_params_from({k: v for k, v in locals().items() if k != "self"})
+
+    def _out_activation(self):
+        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+
+    def _validate_input(self, X, y, incremental, reset):
+        """X as float32/float64 (n_samples, n_features), dense or sparse; y binarized to
+        (n_samples, n_outputs) in X's dtype, with scikit-learn's rules for classes_ across warm
+        starts and partial_fit."""
+        X, y = self._validate_X_y(X, y, reset)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        f"previous call to fit. Previously got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {classes}."
+                )
+        return X, self._label_binarizer.transform(y).astype(X.dtype)
+
+    def _sample_weight(self, sample_weight, X, Y):
+        """sample_weight times the class weights of the examples' labels."""
+        weights = super()._sample_weight(sample_weight, X, Y)
+        if self.class_weight is None:
+            return weights
+        return self._class_weights(Y, weights).astype(X.dtype)
+
+    def _class_weights(self, Y, weights):
+        """Each example's class weight times its sample weight, as scikit-learn's
+        compute_sample_weight gives it, except that 'balanced' counts the classes by their
+        sample weights (compute_class_weight's sample_weight): n / (n_classes * count(class))
+        with weighted n and counts, so a zero weight is a dropped example and an integer weight
+        repeated ones. One output per label for multi-label y (a list of dicts, or
+        'balanced')."""
+        multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
+        targets = Y.astype(np.int64) if multilabel else self._decode(Y).reshape(-1, 1)
+        class_weight = self.class_weight
+        if multilabel and not (isinstance(class_weight, str) or (
+                isinstance(class_weight, list) and len(class_weight) == Y.shape[1])):
+            raise ValueError(
+                "For multi-output, class_weight should be a list of dicts, or the string "
+                f"'balanced', with one element per output ({Y.shape[1]}); got {class_weight!r}"
+            )
+        total = np.ones(Y.shape[0]) if weights is None else weights.astype(np.float64)
+        for k in range(targets.shape[1]):
+            y_k = targets[:, k]
+            classes = np.unique(y_k)
+            weight_k = class_weight if isinstance(class_weight, (str, dict)) else class_weight[k]
+            with np.errstate(divide="ignore", invalid="ignore"):  # a class whose examples all
+                per_class = compute_class_weight(weight_k, classes=classes, y=y_k,  # weigh 0:
+                                                 sample_weight=weights)  # inf, times 0
+                total = total * per_class[np.searchsorted(classes, y_k)]
+        return np.where(np.isfinite(total), total, 0.0)
+
+    def _stratify_labels(self, Y):
+        """Binary: by the label column, as scikit-learn (an error when a class has fewer than 2
+        examples); multiclass: by the class, unless a class is too rare (then a plain split);
+        multi-label: none."""
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return None, False
+        if Y.shape[1] == 1:
+            return Y.astype(bool), True
+        return Y.argmax(axis=1), False
+
+    def _validation_targets(self, Y_val):
+        """The validation labels, decoded once per fit."""
+        return self._decode(Y_val)
+
+    def _score_outputs(self, out, y, sample_weight=None):
+        return accuracy_score(y, self._decode(out), sample_weight=sample_weight)
+
+    def _decode(self, out):
+        return self._label_binarizer.inverse_transform(out.ravel() if out.shape[1] == 1 else out)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to X (n_samples, n_features), dense or sparse, and labels y
+        (n_samples,) or a multilabel indicator (n_samples, n_labels); sample_weight
+        (n_samples,) weights each example's loss."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_partial_fit_available)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over (X, y), continuing the optimizer's state; `classes` (all labels) is
+        required on the first call. Only for the stochastic solvers."""
+        self._check_partial_fit()  # before classes_ is set
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Class labels (n_samples,), or an indicator (n_samples, n_labels) for multilabel."""
+        return self._decode(self._forward_checked(X))
+
+    def predict_proba(self, X):
+        """Probabilities (n_samples, n_classes) in the order of classes_; one output unit p
+        (binary) gives [1 - p, p]; multi-label: each label's probability. Sigmoid outputs are
+        kept within [eps, 1 - eps]."""
+        out = self._forward_checked(X)
+        if self.out_activation_ == "logistic":
+            # sigma(z) rounds to exactly 0 or 1 for |z| > ~37 (float64); a probability stays
+            # inside (0, 1), as scikit-learn's log_loss clips it
+            eps = np.finfo(out.dtype).eps
+            out = np.clip(out, eps, 1 - eps)
+        if self.n_outputs_ == 1:
+            return np.column_stack([1 - out[:, 0], out[:, 0]])
+        return np.ascontiguousarray(out)
+
+    def predict_log_proba(self, X):
+        """log(predict_proba(X))."""
+        proba = self.predict_proba(X)
+        return np.log(proba, out=proba)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _onnx_outputs(self):
+        return {
+            "output": "classifier",
+            "classes": self.classes_,
+            "multilabel": self._label_binarizer.y_type_ == "multilabel-indicator",
+        }
+
+    def _extra_state(self):
+        lb = self._label_binarizer
+        return {
+            "classes": _to_json(self.classes_),
+            "classes_dtype": str(self.classes_.dtype),
+            "y_type": lb.y_type_,
+        }
+
+    def _restore_extra_state(self, meta):
+        classes = np.asarray(meta["classes"], dtype=np.dtype(meta["classes_dtype"]))
+        lb = LabelBinarizer()
+        lb.classes_, lb.y_type_, lb.sparse_input_ = classes, meta["y_type"], False
+        self._label_binarizer, self.classes_ = lb, classes

@@ -1,0 +1,113 @@
+"""`MLPRegressor`: scikit-learn's MLPRegressor on mlpkit's engine (see `base` for what it shares
+with the classifier and where it differs from scikit-learn)."""
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+
+from .base import BaseMLP
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """Multi-layer perceptron regressor on mlpkit's engine: scikit-learn's MLPRegressor
+    parameters and attributes, plus activation='leaky_relu', solver='rmsprop', the notes'
+    learning-rate schedules, dropout, batch_norm and init (see MLPClassifier).
+
+    loss='squared_error': identity output, J = (1/2m) sum ||a - y||^2; loss='poisson': the log
+    link, a = e^z (out_activation_ 'exp'), and half the Poisson deviance
+    J = (1/m) sum [y log(y / a) - y + a], for targets y >= 0 (counts, rates); the output bias
+    starts at log(mean y) rather than scikit-learn's random draw."""
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        batch_norm=False,
+        init="sklearn",
+    ):
+        self._set_params_from({k: v for k, v in locals().items() if k != "self"})
+
+    def _out_activation(self):
+        return "exp" if self.loss == "poisson" else "identity"
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = self._validate_X_y(X, y, reset, y_numeric=True)
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson regression."
+            )
+        return X, y.reshape(X.shape[0], -1).astype(X.dtype)
+
+    def _initialize_output(self, Y, sample_weight):
+        """Poisson: the output bias starts at log of the (weighted) mean target, the best
+        constant model e^b = mean(y), so training starts from the right scale."""
+        if self.loss != "poisson":
+            return
+        mean = np.average(Y, axis=0, weights=sample_weight)
+        bias = np.log(np.maximum(mean, np.finfo(np.float32).tiny))
+        self.network_.parameters[f"b{self.network_.L}"] = bias.reshape(-1, 1)
+
+    def _score_outputs(self, out, y, sample_weight=None):
+        return r2_score(y, out, sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to X (n_samples, n_features), dense or sparse, and targets y
+        (n_samples,) or (n_samples, n_outputs); sample_weight (n_samples,) weights each
+        example's loss."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(lambda estimator: estimator._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y), continuing the optimizer's state. Only for the stochastic
+        solvers."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predictions (n_samples,), or (n_samples, n_outputs) for several targets."""
+        out = self._forward_checked(X)
+        return out[:, 0] if out.shape[1] == 1 else np.ascontiguousarray(out)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.loss == "poisson":
+            tags.target_tags.positive_only = True
+            # multi-output y >= 0 works, but scikit-learn's multi-output check feeds negative
+            # targets, which no Poisson model takes
+            tags.target_tags.multi_output = False
+        return tags
+
+    def _onnx_outputs(self):
+        return {"output": "regressor"}

@@ -1,0 +1,88 @@
+"""L-BFGS on the packed parameter vector theta: scipy's L-BFGS-B minimizes the engine's full-batch
+cost J(theta), with backpropagation's gradient dtheta, as scikit-learn's solver='lbfgs' does.
+
+The parameters are views of theta (`Packed`), so evaluating J at a point is copying the point
+into theta and running forward, cost and backward on the whole batch. What is deterministic
+only is minimized: dropout (a random cost) is refused; batch norm uses the full batch's
+statistics, and at the end the running statistics are set to them, so that prediction on the
+training data computes exactly the cost that was minimized.
+"""
+
+from ..nn.backend import np
+from ..nn.checks import check_int, check_non_negative
+
+
+class LBFGS:
+    """Settings of L-BFGS-B as scikit-learn passes them: max_fun (most cost evaluations), tol
+    (scipy's gtol: stop when every |dtheta_i| of the projected gradient is at most tol) and
+    m (the number of corrections kept; scipy's maxcor). The iterations come from the caller
+    (fit's epochs, the estimators' max_iter)."""
+
+    name = "lbfgs"
+
+    def __init__(self, max_fun=15000, tol=1e-5, m=10):
+        self.max_fun = check_int(max_fun, "max_fun", 1)
+        self.tol = check_non_negative(tol, "tol")
+        self.m = check_int(m, "m", 1)
+
+    def config(self):
+        return {"name": self.name, "max_fun": self.max_fun, "tol": self.tol, "m": self.m}
+
+    def __repr__(self):
+        return f"LBFGS(max_fun={self.max_fun}, tol={self.tol}, m={self.m})"
+
+    def minimize(self, net, X, Y, max_iter, *, l2=0.0, sample_weight=None, callback=None):
+        """Minimize J(theta) on the batch X (n_x, m), Y (n_y, m) (optional weights) from the
+        network's current parameters, for at most max_iter iterations. callback(n, cost)
+        is called after iteration n (1, 2, ...) with the cost at the new point; it may return
+        True to stop. Leaves the result in the network (its parameters, and the batch-norm
+        statistics of the full batch) and returns scipy's OptimizeResult."""
+        from scipy.optimize import minimize  # scipy loads only when L-BFGS runs
+
+        max_iter = check_int(max_iter, "max_iter", 1)
+        objective = Objective(net, X, Y, l2, sample_weight)
+        iterations = []
+
+        def on_iteration(intermediate_result):
+            objective.theta[...] = intermediate_result.x  # the callback sees the new point
+            iterations.append(float(intermediate_result.fun))
+            if callback is not None and callback(len(iterations), iterations[-1]):
+                raise StopIteration
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = minimize(
+                objective, objective.theta.astype(np.float64), method="L-BFGS-B", jac=True,
+                callback=on_iteration,
+                options={"maxiter": max_iter, "maxfun": self.max_fun, "gtol": self.tol,
+                         "maxcor": self.m},
+            )
+            set_solution(net, X, result.x)
+        return result
+
+
+class Objective:
+    """J(theta) and dtheta on one full batch, for scipy: objective(x) -> (J, dtheta), float64."""
+
+    def __init__(self, net, X, Y, l2, sample_weight):
+        self.net, self.X, self.Y, self.l2, self.w = net, X, Y, l2, sample_weight
+        self.theta = net.parameters.vector
+        self.evaluations = 0
+
+    def __call__(self, x):
+        self.theta[...] = x  # the parameters are views of theta
+        self.evaluations += 1
+        net = self.net
+        AL, caches = net.forward(self.X, training=True)
+        cost = net.compute_cost(self.Y, caches, self.l2, self.w)
+        grads = net.backward(AL, self.Y, caches, self.l2, self.w)
+        return cost, grads.vector.astype(np.float64, copy=False)  # a new vector each call
+
+
+def set_solution(net, X, x):
+    """Put the point x into theta and, under batch norm, set the running statistics to the full
+    batch X's at x (so prediction computes the cost that was minimized)."""
+    net.parameters.vector[...] = x
+    if net.batch_norm:
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, caches = net.forward(X, training=True)
+        net.update_running_stats(caches, momentum=0.0)
