@@ -12,6 +12,18 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 CAT_FILES = ("train_catvnoncat.h5", "test_catvnoncat.h5")
 
 
+def pytest_configure(config):
+    """Under pytest-xdist each worker is one more process on the machine's cores: cap its BLAS to
+    cores // workers threads, or two workers with a BLAS thread per core each slow every
+    product down many times over (the course's deep cat run: 15 s alone, 130 s so)."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        from threadpoolctl import threadpool_limits
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        config._blas_limit = threadpool_limits(max(1, cores // int(workers)))
+
+
 @pytest.fixture
 def cat_data_dir() -> Path:
     """Folder with the course's cat data ($MLPKIT_DATA, default ../shared/data).
