@@ -6,7 +6,15 @@ Imports `mlpkit.optim` and `mlpkit.nn` only.
 """
 
 from .batches import ArraySource, Batch, CourseShuffle, ExactShuffle, NoShuffle, get_shuffle
-from .loop import DivergenceError, Loop, TrainingInterrupted, Validation, fit, train_step
+from .loop import (
+    DivergenceError,
+    Loop,
+    SourceValidation,
+    TrainingInterrupted,
+    Validation,
+    fit,
+    train_step,
+)
 from .state import History, TrainingState
 from .stopping import InverseScaling, NoImprovement, Patience
 
@@ -22,6 +30,7 @@ __all__ = [
     "NoImprovement",
     "NoShuffle",
     "Patience",
+    "SourceValidation",
     "TrainingInterrupted",
     "TrainingState",
     "Validation",
