@@ -90,3 +90,19 @@ def test_hand_fused_numpy_loop_does_mlpkit_arithmetic():
     assert cost == pytest.approx(history.costs[0], rel=1e-12)
     for key, value in trained.items():
         np.testing.assert_allclose(net.parameters[key], value, rtol=1e-9, atol=1e-12)
+
+
+def test_quick_stream_benchmark_prints_every_table_and_deletes_its_files(tmp_path):
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "stream_bench.py"), "--quick", "--dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    for title in ("(e) one epoch streamed from HDF5", "(f) one epoch of", "(g) one training epoch",
+                  "where the time goes", "targets (issue 12)", "load average"):
+        assert title in run.stdout, f"missing {title!r}:\n{run.stdout}"
+    assert "| in memory, exact shuffle" in run.stdout and "| HDF5, block shuffle" in run.stdout
+    assert list(tmp_path.iterdir()) == []  # the generated files are deleted
+    bad = subprocess.run([sys.executable, str(BENCHMARKS / "stream_bench.py"), "--only", "x"],
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "error" in bad.stderr

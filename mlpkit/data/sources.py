@@ -65,8 +65,8 @@ class StreamingSource:
     """What the streaming sources share: the examples' shape, labels or targets, the per-batch
     scaling and standardization, subsets, relabelling and the streaming standardizer fit.
 
-    Subclasses read raw rows; `n_examples` counts the examples of this source, which may be a
-    subset of the file's rows (`subset`)."""
+    Subclasses implement `_batches(order, batch_size)` and `images(positions)`; `n_examples`
+    counts the examples of this source, which may be a subset of the file's rows (`subset`)."""
 
     def __init__(self, name, n_rows, example_shape, raw_dtype, *, labels=None, classes=None,
                  y=None, targets=None, dtype=np.float64, standardizer=None, rgb=False):
@@ -205,11 +205,6 @@ class StreamingSource:
         self.standardizer = standardizer
         return standardizer
 
-    def images(self, positions):
-        """The raw examples at `positions` as stored (uint8 images (k, h, w, 3)), e.g. to show
-        some of them."""
-        raise NotImplementedError
-
     def __repr__(self):
         return (f"{type(self).__name__}({self.name!r}, n_examples={self.n_examples}, "
                 f"example_shape={self.image_shape}, dtype={self.dtype.name})")
@@ -331,11 +326,15 @@ def _ranges(rows, max_gap, limit):
 class _FileArraySource(StreamingSource):
     """Rows of an array in a file, read window by window: the positions of the next
     read_buffer bytes of the order are sorted, read as a few contiguous ranges, then gathered
-    in the order asked and scaled batch by batch; with prefetch > 0, in a background thread
-    that keeps `prefetch` batches ready."""
+    in the order asked and scaled batch by batch. While a window is computed on, the kernel is
+    asked to read the next one from disk (posix_fadvise WILLNEED), so disk reads overlap the
+    math with no thread. prefetch > 0 also moves the reading and scaling to a background
+    thread keeping `prefetch` batches ready (BLAS capped at blas_threads meanwhile, if given):
+    on 2 cores that was slower than the default, as the thread competes with the math
+    (benchmarks/stream_bench.py (f))."""
 
     def __init__(self, name, n_rows, example_shape, raw_dtype, *, read_buffer=READ_BUFFER,
-                 prefetch=2, blas_threads=None, **options):
+                 prefetch=0, blas_threads=None, **options):
         super().__init__(name, n_rows, example_shape, raw_dtype, **options)
         self.read_buffer = check_int(read_buffer, "read_buffer", 1)
         self.prefetch = check_int(prefetch, "prefetch", 0)
@@ -343,6 +342,8 @@ class _FileArraySource(StreamingSource):
             blas_threads, "blas_threads", 1)
 
     def images(self, positions):
+        """The examples at `positions` as stored (uint8 images (k, h, w, 3)), e.g. to show a
+        few of them."""
         positions = self._check_order(positions)
         rows = self._file_rows(positions)
         unique, inverse = np.unique(rows, return_inverse=True)
@@ -374,12 +375,20 @@ class _FileArraySource(StreamingSource):
         raw_batch = np.empty((batch_size, math.prod(self.example_shape)), self.raw_dtype)
         to_float = self._scaler()
         buffer, done = None, 0
+
+        def plan(start):
+            positions = order[start : start + window]
+            unique, inverse = np.unique(self._file_rows(positions), return_inverse=True)
+            return positions, unique, inverse, _ranges(unique, max_gap, 2 * positions.size)
+
         with self._open() as reader:
+            upcoming = plan(0) if order.size else None
             for start in range(0, order.size, window):
-                positions = order[start : start + window]
-                rows = self._file_rows(positions)
-                unique, inverse = np.unique(rows, return_inverse=True)
-                starts, stops = _ranges(unique, max_gap, 2 * positions.size)
+                positions, unique, inverse, (starts, stops) = upcoming
+                if start + window < order.size:
+                    # the kernel reads the next window from disk while this one is computed
+                    upcoming = plan(start + window)
+                    reader.will_need(*upcoming[3])
                 lengths = stops - starts
                 offsets = np.cumsum(lengths) - lengths
                 if buffer is None or buffer.shape[0] < lengths.sum():
@@ -401,7 +410,8 @@ class _FileArraySource(StreamingSource):
                     yield StreamBatch(out.T, self._targets(batch_positions), index=batch_positions)
 
     def _open(self):
-        """A context giving a reader with read(start, stop, out): rows [start, stop) into out."""
+        """A context giving a reader with read(start, stop, out) (rows [start, stop) into out)
+        and will_need(starts, stops) (a hint that these ranges come next)."""
         raise NotImplementedError
 
 
@@ -416,10 +426,11 @@ class HDF5Source(_FileArraySource):
     (m, h, w) over 3 channels; standardizer: a fitted `Standardizer` applied after the 1/255
     scaling. The file is checked here (shapes, dtypes, lengths: a clear ValueError before any
     training) and opened for each pass; reads are contiguous ranges (h5py `read_direct`, no
-    chunk cache for uncompressed data, so memory does not grow with the file)."""
+    chunk cache for uncompressed data, so memory does not grow with the file); read_buffer and
+    prefetch as described in _FileArraySource."""
 
     def __init__(self, path, x=None, y=None, *, classes=None, targets=None, dtype=np.float64,
-                 standardizer=None, rgb=False, read_buffer=READ_BUFFER, prefetch=2,
+                 standardizer=None, rgb=False, read_buffer=READ_BUFFER, prefetch=0,
                  blas_threads=None):
         path = Path(path)
         with open_h5(path) as f:
@@ -498,6 +509,36 @@ class _H5Reader:
         except (OSError, ValueError, TypeError, AttributeError):
             self.fd = None
 
+    def will_need(self, starts, stops):
+        """Ask the kernel to read these rows' bytes ahead (posix_fadvise WILLNEED), where the
+        file's chunks (or its contiguous data) can be located; a hint only."""
+        if self.fd is None or not hasattr(os, "posix_fadvise"):
+            return
+        try:
+            for offset, length in self._extents(starts, stops):
+                os.posix_fadvise(self.fd, offset, length, os.POSIX_FADV_WILLNEED)
+        except (OSError, ValueError, TypeError, AttributeError, RuntimeError):
+            return  # no chunk index (HDF5 < 1.10.5), or not a plain file: no hint
+
+    def _extents(self, starts, stops):
+        dataset = self.dataset
+        row_bytes = dataset.dtype.itemsize * math.prod(dataset.shape[1:])
+        if dataset.chunks is None:
+            base = dataset.id.get_offset()
+            if base is not None:
+                for a, b in zip(starts, stops, strict=True):
+                    yield base + int(a) * row_bytes, (int(b) - int(a)) * row_bytes
+            return
+        per_chunk = dataset.chunks[0]
+        zeros = (0,) * (len(dataset.shape) - 1)
+        first = -1
+        for a, b in zip(starts, stops, strict=True):
+            for chunk in range(max(int(a) // per_chunk, first + 1), (int(b) - 1) // per_chunk + 1):
+                info = dataset.id.get_chunk_info_by_coord((chunk * per_chunk, *zeros))
+                if info.byte_offset is not None:
+                    yield info.byte_offset, info.size
+                first = chunk
+
     def read(self, start, stop, out):
         if self.fd is not None and os.fstat(self.fd).st_size < self.size:
             raise OSError(f"{self.path}: the file was truncated during training (it has "
@@ -520,7 +561,7 @@ class NpySource(_FileArraySource):
     (page cache the kernel reclaims under pressure); the mapping is dropped after each pass."""
 
     def __init__(self, x, y=None, *, classes=None, targets=None, dtype=np.float64,
-                 standardizer=None, rgb=False, read_buffer=READ_BUFFER, prefetch=2,
+                 standardizer=None, rgb=False, read_buffer=READ_BUFFER, prefetch=0,
                  blas_threads=None):
         path = Path(x)
         mapped = _memory_map(path)
@@ -578,6 +619,15 @@ class _NpyReader:
         self.mapped, self.fd, self.path = mapped, fd, path
         self.size = mapped.offset + mapped.nbytes
 
+    def will_need(self, starts, stops):
+        """Ask the kernel to read these rows' bytes ahead (posix_fadvise WILLNEED)."""
+        if not hasattr(os, "posix_fadvise"):
+            return
+        row_bytes = self.mapped.nbytes // max(1, len(self.mapped))
+        for a, b in zip(starts, stops, strict=True):
+            os.posix_fadvise(self.fd, self.mapped.offset + int(a) * row_bytes,
+                             (int(b) - int(a)) * row_bytes, os.POSIX_FADV_WILLNEED)
+
     def read(self, start, stop, out):
         # reading a mapped page past the end of a truncated file would crash (SIGBUS)
         if os.fstat(self.fd).st_size < self.size:
@@ -619,7 +669,8 @@ class ImageFilesSource(StreamingSource):
                          else check_int(prefetch, "prefetch", 1))
         if blas_threads == "auto":
             blas_threads = max(1, cpu_count() - self.workers) if self.workers else None
-        self.blas_threads = blas_threads
+        self.blas_threads = None if blas_threads is None else check_int(
+            blas_threads, "blas_threads", 1)
         self.strict = bool(strict)
         import warnings
 
@@ -631,6 +682,7 @@ class ImageFilesSource(StreamingSource):
                          targets=targets, dtype=dtype, standardizer=standardizer)
 
     def images(self, positions):
+        """The images at `positions`, decoded (uint8 (k, s, s, 3)), e.g. to show a few."""
         from .images import _read_image
 
         rows = self._file_rows(self._check_order(positions))

@@ -162,7 +162,7 @@ def evaluate_source(net, source, batch_size=None):
     """(cost, score) of `net` on a source, in prediction mode, accumulated over its mini-batches
     (in the data's order): the cost without L2, and accuracy (classifiers) or R^2 (a linear
     output), as `Network.evaluate` gives them on the same data held in memory. batch_size None:
-    batches of about 64 MiB of floats."""
+    batches of about 16 MiB of floats."""
     values = SourceValidation(source, batch_size)(net)
     return values["val_cost"], values["val_score"]
 
@@ -170,7 +170,7 @@ def evaluate_source(net, source, batch_size=None):
 def predict_source(net, source, batch_size=None):
     """(A[L] (n_y, k), index (k,)): the network's outputs for the examples of a source, in the
     data's order, and their positions in the source (k < m when a source skipped unreadable
-    examples). batch_size None: batches of about 64 MiB of floats."""
+    examples). batch_size None: batches of about 16 MiB of floats."""
     m = source.n_examples
     if batch_size is None:
         batch_size = evaluation_batch_size(source)

@@ -78,7 +78,7 @@ def is_source(data):
     return callable(getattr(data, "batches", None)) and hasattr(data, "n_examples")
 
 
-def evaluation_batch_size(source, target_bytes=64 << 20):
+def evaluation_batch_size(source, target_bytes=16 << 20):
     """Prediction-mode batches of about `target_bytes` of floats (at least 1 example, and at
     least 8 batches, so that a source's reading threads have batches to work on)."""
     itemsize = np.dtype(source.dtype).itemsize

@@ -81,10 +81,10 @@ def test_memory_hdf5_and_npy_give_the_same_parameters(files, images, dtype, shuf
     x, y = images
     memory = fit_parameters(flatten_images(x, dtype), y.reshape(1, -1), shuffle)
     streamed = [
-        HDF5Source(h5, dtype=dtype),  # a background reading thread
-        HDF5Source(h5, dtype=dtype, prefetch=0, read_buffer=2000),  # windows of a few batches
-        NpySource(npy, npy.with_name("y.npy"), dtype=dtype),
-        NpySource(npy, y, dtype=dtype, prefetch=0),
+        HDF5Source(h5, dtype=dtype),
+        HDF5Source(h5, dtype=dtype, prefetch=2, read_buffer=2000),  # a reading thread, windows
+        NpySource(npy, npy.with_name("y.npy"), dtype=dtype),          # of a few batches
+        NpySource(npy, y, dtype=dtype, prefetch=3),
     ]
     for source in streamed:
         net = fit_parameters(source, shuffle=shuffle)
@@ -137,7 +137,7 @@ def test_batches_are_exactly_the_examples_of_the_order(files, images):
     orders = [rng.permutation(203), np.arange(203)[::-1], rng.integers(0, 203, 50),
               np.array([7, 7, 3]), np.arange(0)]
     for source in (HDF5Source(h5, dtype=np.float32, read_buffer=1500),
-                   NpySource(npy, y, dtype=np.float32, prefetch=0)):
+                   NpySource(npy, y, dtype=np.float32, prefetch=2)):
         for order in orders:
             got = [(b.X.copy(), b.Y.copy(), b.index.copy()) for b in source.batches(order, 16)]
             if not order.size:
@@ -236,6 +236,23 @@ def test_a_block_shuffled_epoch_reads_a_few_contiguous_ranges(files, monkeypatch
     for _ in source.batches(np.random.default_rng(0).permutation(192), 16):
         pass
     assert len(reads) > 40  # an exact shuffle: many short reads
+
+
+@pytest.mark.parametrize("chunks", [None, (16, 6, 6, 3)], ids=["contiguous", "chunked"])
+def test_the_next_window_is_announced_to_the_kernel(tmp_path, images, monkeypatch, chunks):
+    x, y = images
+    path = write_h5(tmp_path / "d.h5", x, y, chunks=chunks)
+    hints = []
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, offset, length, advice: hints.append(
+        (offset, length, advice)))
+    source = HDF5Source(path, read_buffer=64 * 108)  # windows of 64 examples: 4 of them
+    order = BlockShuffle(16, 4).order(0, 203, np.random.default_rng(0))
+    assert sum(b.size for b in source.batches(order, 16)) == 203
+    assert {advice for _, _, advice in hints} == {os.POSIX_FADV_WILLNEED}
+    size = path.stat().st_size
+    assert all(0 < offset and offset + length <= size for offset, length, _ in hints)
+    # every window but the first announced: at least its bytes
+    assert sum(length for _, length, _ in hints) >= (203 - 64) * 108
 
 
 # ---------------------------------------------------------------------------------------------
