@@ -328,12 +328,11 @@ def _fit(net, data, options, checkpoints, resume, done):
 
 
 def _stream_shuffle(source):
-    """The shuffle of a streamed run: blocks for a file (contiguous reads), exact for image
-    files (each is its own read anyway)."""
+    """The shuffle of a streamed run: blocks for a file, sized to its read window (contiguous
+    reads), exact for image files (each is its own read anyway)."""
     from ..data.sources import ImageFilesSource
-    from ..data.streams import BlockShuffle
 
-    return True if isinstance(source, ImageFilesSource) else BlockShuffle()
+    return True if isinstance(source, ImageFilesSource) else source.block_shuffle()
 
 
 class _Counting:

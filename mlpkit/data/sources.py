@@ -341,6 +341,18 @@ class _FileArraySource(StreamingSource):
         self.blas_threads = None if blas_threads is None else check_int(
             blas_threads, "blas_threads", 1)
 
+    def block_shuffle(self, buffer_blocks=16):
+        """A BlockShuffle whose windows (block_size * buffer_blocks examples) are this source's
+        read windows for power-of-2 batch sizes: the largest power of 2 of examples that fits in
+        read_buffer bytes (4096 images of 64 x 64 x 3 at the defaults: blocks of 256)."""
+        from .streams import BlockShuffle
+
+        buffer_blocks = check_int(buffer_blocks, "buffer_blocks", 1)
+        row_bytes = math.prod(self.example_shape) * self.raw_dtype.itemsize
+        fits = max(buffer_blocks, self.read_buffer // row_bytes)
+        window = 2 ** int(math.log2(fits))
+        return BlockShuffle(max(1, window // buffer_blocks), buffer_blocks)
+
     def images(self, positions):
         """The examples at `positions` as stored (uint8 images (k, h, w, 3)), e.g. to show a
         few of them."""
@@ -558,7 +570,10 @@ class NpySource(_FileArraySource):
     an array or a `.npy` path (read whole: it is small). Options as HDF5Source's.
 
     The mapped pages a pass touches count in the process's RSS as shared, file-backed memory
-    (page cache the kernel reclaims under pressure); the mapping is dropped after each pass."""
+    (page cache the kernel reclaims under pressure); the mapping is dropped after each pass.
+    The file's size is checked before each read, so a file truncated during training stops it
+    with an OSError; but one truncated while a read is copying from the map kills the process
+    (SIGBUS, as for any memory map): use HDF5Source for files that may change under you."""
 
     def __init__(self, x, y=None, *, classes=None, targets=None, dtype=np.float64,
                  standardizer=None, rgb=False, read_buffer=READ_BUFFER, prefetch=0,

@@ -41,20 +41,23 @@ class BlockShuffle:
     """A shuffle that keeps reads contiguous: random blocks, mixed inside a buffer of blocks.
 
     Each epoch the m examples are cut into blocks of `block_size` consecutive examples (the last
-    may be shorter); the blocks are put in a random order, and the examples inside each window
-    of `buffer_blocks` consecutive blocks of that order are shuffled together. Every example is
-    visited exactly once per epoch, and a file-backed source reads each window as
-    `buffer_blocks` contiguous ranges instead of block_size * buffer_blocks scattered rows.
+    may be shorter) and the blocks are put in a random order; then the examples inside each
+    window of block_size * buffer_blocks consecutive positions of that order are shuffled
+    together. Every example is visited exactly once per epoch, and a window holds pieces of at
+    most buffer_blocks + 1 blocks, each a contiguous range of the file: a file-backed source
+    reads a window as that many ranges instead of block_size * buffer_blocks scattered rows
+    (its read window should hold a whole shuffle window: `HDF5Source.block_shuffle()` sizes one
+    to fit).
 
     The trade-off is the buffer's size against how random the order is. A mini-batch takes its
-    examples from one window (or two), that is from buffer_blocks blocks of neighbours in the
-    file, not from the whole set: if the file is sorted (by class, by date, by source), the
-    mini-batches are less mixed than under an exact shuffle and their gradients biased towards
-    the window's examples. More blocks per buffer (more memory: the defaults hold 4096
-    examples, 48 MiB of 64 x 64 RGB uint8 images) or smaller blocks (more, shorter reads) give
-    orders closer to a uniform permutation; buffer_blocks >= m / block_size is one. Files
-    written by `mlpkit convert` are stored in a shuffled order, so their blocks already mix the
-    classes. When the data fits in memory, the exact shuffle (`shuffle=True`) costs nothing.
+    examples from one window, that is from a few blocks of neighbours in the file, not from the
+    whole set: if the file is sorted (by class, by date, by source), the mini-batches are less
+    mixed than under an exact shuffle and their gradients biased towards the window's examples.
+    More blocks per buffer (more memory: the defaults hold 4096 examples, 48 MiB of 64 x 64 RGB
+    uint8 images) or smaller blocks (more, shorter reads) give orders closer to a uniform
+    permutation; block_size * buffer_blocks >= m is one. Files written by `mlpkit convert` are
+    stored in a shuffled order, so their blocks already mix the classes. When the data fits in
+    memory, the exact shuffle (`shuffle=True`) costs nothing.
 
     Draws from the loop's generator only, so a run resumes bit for bit.
     """
@@ -80,12 +83,9 @@ class BlockShuffle:
         ends = np.cumsum(lengths)
         # the examples of the permuted blocks one after the other: start of its block + offset
         order = np.repeat(starts - (ends - lengths), lengths) + np.arange(m)
-        windows = np.append(ends[self.buffer_blocks - 1 :: self.buffer_blocks], m)
-        begin = 0
-        for end in windows:
-            if end > begin:
-                rng.shuffle(order[begin:end])
-            begin = end
+        window = size * self.buffer_blocks
+        for begin in range(0, m, window):
+            rng.shuffle(order[begin : begin + window])
         return order
 
 

@@ -86,7 +86,8 @@ def test_convert_then_train_stream_from_the_command_line(photos, tmp_path):
     meta = read_metadata(out)["metadata"]
     assert meta["options"]["stream"] is True and meta["complete"] and meta["epochs_done"] == 4
     model = mlpkit.load(out)
-    assert model.network.training_state.config["shuffle"] == "block(256,16)"
+    # blocks sized to the read window: 2^18 images of 8 x 8 x 3 fit in 64 MiB
+    assert model.network.training_state.config["shuffle"] == "block(16384,16)"
 
     from_file = mlpkit_cmd("evaluate", out, data)
     from_folder = mlpkit_cmd("evaluate", out, photos, "--workers", 0)
