@@ -171,7 +171,8 @@ def rss_probe(path, sizes, threads):
 
 
 def report_memory(sizes, folder, threads):
-    rows = []
+    """The table, and {file bytes: peak RSS bytes} of the files measured."""
+    rows, peaks = [], {}
     for nbytes in sizes.rss_files:
         row_bytes = sizes.image**2 * 3
         m = math.ceil(nbytes / row_bytes)
@@ -192,6 +193,7 @@ def report_memory(sizes, folder, threads):
             probe = json.loads(done.stdout.strip().splitlines()[-1])
         finally:
             path.unlink(missing_ok=True)
+        peaks[nbytes] = probe["peak"]
         samples = np.array(probe["samples"]) / 2**20
         quarters = [samples[min(len(samples) - 1, int(q * (len(samples) - 1)))]
                     for q in (0.25, 0.5, 0.75, 1.0)]
@@ -203,8 +205,9 @@ def report_memory(sizes, folder, threads):
         ])
     header = ["HDF5 file", "images", "RSS before MiB", "peak RSS MiB",
               "RSS at 1/4, 1/2, 3/4, end of the epoch MiB", "epoch s", "read MiB/s"]
-    return ("(e) one epoch streamed from HDF5 (file evicted from the page cache first), each in "
-            "a fresh process; peak RSS is the whole process's (VmHWM)\n" + table(header, rows))
+    title = ("(e) one epoch streamed from HDF5 (file evicted from the page cache first), each in "
+             "a fresh process; peak RSS is the whole process's (VmHWM)\n")
+    return title + table(header, rows), peaks
 
 
 # ------------------------------------------------------------------ (f) streamed vs in memory
@@ -394,8 +397,18 @@ def report_folder(sizes, results, stage_seconds):
 
 
 # ----------------------------------------------------------------------------------- targets
-def report_targets(sizes, memory_text, epoch_results, folder_results):
+def report_targets(sizes, peaks, epoch_results, folder_results):
     rows = []
+    if peaks:
+        largest, smallest = max(peaks), min(peaks)
+        peak = peaks[largest] / 2**20
+        rows.append([f"(e) peak RSS, {largest / GiB:g} GiB file (MiB)", "< 1024", f"{peak:.0f}",
+                     "met" if peak < 1024 else "NOT met"])
+        if largest != smallest:
+            growth = peaks[largest] / peaks[smallest]
+            rows.append([f"(e) peak RSS, {largest / GiB:g} GiB file / {smallest / GiB:g} GiB file",
+                         "~ 1 (does not grow)", f"{growth:.2f}",
+                         "met" if growth < 1.25 else "NOT met"])
     if epoch_results:
         base = statistics.median(epoch_results["in memory, exact shuffle"])
         ratio = statistics.median(epoch_results["HDF5, block shuffle"]) / base
@@ -419,10 +432,11 @@ def report_targets(sizes, memory_text, epoch_results, folder_results):
 def run(sizes, threads, folder, workloads, out=print):
     out(machine_description(threads))
     out(f"h5py {_version('h5py')}, Pillow {_version('PIL')}; load average at the start: {load()}")
-    epoch_results = folder_results = None
+    epoch_results = folder_results = peaks = None
     with threadpool_limits(limits=threads):
         if "e" in workloads:
-            out("\n" + report_memory(sizes, folder, threads))
+            text, peaks = report_memory(sizes, folder, threads)
+            out("\n" + text)
         if "f" in workloads:
             tasks, stages, cleanup = epoch_tasks(sizes, folder)
             try:
@@ -440,7 +454,7 @@ def run(sizes, threads, folder, workloads, out=print):
                 out("\n" + report_folder(sizes, folder_results, stages()))
             finally:
                 cleanup()
-    out("\n" + report_targets(sizes, None, epoch_results, folder_results))
+    out("\n" + report_targets(sizes, peaks, epoch_results, folder_results))
     out(f"\nload average at the end: {load()}")
 
 
