@@ -127,3 +127,19 @@ def test_sparse_benchmark_quick_reports_peak_memory():
     assert run.returncode == 0, run.stderr
     assert "dense float64 copy" in run.stdout and "peak RSS after L-BFGS MiB" in run.stdout
     assert "| mlpkit |" in run.stdout and "| sklearn |" in run.stdout
+
+
+def test_quick_stream_benchmark_prints_every_table_and_deletes_its_files(tmp_path):
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "stream_bench.py"), "--quick", "--dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    for title in ("(e) one epoch streamed from HDF5", "(f) one epoch of", "(g) one training epoch",
+                  "where the time goes", "targets (issue 12)", "load average"):
+        assert title in run.stdout, f"missing {title!r}:\n{run.stdout}"
+    assert "| in memory, exact shuffle" in run.stdout and "| HDF5, block shuffle" in run.stdout
+    assert list(tmp_path.iterdir()) == []  # the generated files are deleted
+    bad = subprocess.run([sys.executable, str(BENCHMARKS / "stream_bench.py"), "--only", "x"],
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "error" in bad.stderr

@@ -1,4 +1,5 @@
-"""The `mlpkit` command: train, evaluate and use image classifiers; gradient check; demo.
+"""The `mlpkit` command: train, evaluate and use image classifiers; convert image folders to HDF5;
+gradient check; demo.
 
 Each command is a module `cmd_<name>` with `add_parser(commands)` and `run(args)`. Errors a
 person can cause print one line `mlpkit: error: ...` on stderr: exit status 2 for bad
@@ -10,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from . import (
+    cmd_convert,
     cmd_demo,
     cmd_evaluate,
     cmd_gradcheck,
@@ -20,7 +22,8 @@ from . import (
 )
 from .cli_common import PROG, Parser, UsageError, one_line
 
-COMMANDS = (cmd_train, cmd_evaluate, cmd_predict, cmd_search, cmd_serve, cmd_gradcheck, cmd_demo)
+COMMANDS = (cmd_train, cmd_evaluate, cmd_predict, cmd_convert, cmd_search, cmd_serve,
+            cmd_gradcheck, cmd_demo)
 
 
 def build_parser():

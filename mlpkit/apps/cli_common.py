@@ -116,6 +116,25 @@ def load_labeled(path, image_size, model_classes, strict):
     return images, index[labels]
 
 
+def open_labeled(path, model, strict, workers=None):
+    """DATA as a streaming source for `model`: images of its size (a folder's resized, an HDF5
+    file's checked), scaled and standardized as the model does, labels renumbered to its
+    classes by name."""
+    from ..data.sources import open_source
+
+    source = open_source(path, model.image_size, workers=workers, strict=strict, warn=warn,
+                         dtype=model.network.dtype, standardizer=None)
+    shape = source.image_shape
+    if len(shape) != 3 or shape[0] != shape[1]:
+        raise ValueError(f"{path}: images are {shape[0]}x{shape[1]}; mlpkit needs square images")
+    if shape[0] != model.image_size:
+        s = shape[0]
+        raise ValueError(f"{path}: holds {s}x{s} images but the model takes "
+                         f"{model.image_size}x{model.image_size} images")
+    source.standardizer = model.standardizer
+    return source.relabel(model.classes)
+
+
 def load_classifier(path):
     from ..io.model_files import load
     from .image_classifier import ImageClassifier

@@ -1,16 +1,23 @@
-"""`mlpkit evaluate`: accuracy, precision, recall, F1 and the confusion matrix on labeled data."""
+"""`mlpkit evaluate`: accuracy, precision, recall, F1 and the confusion matrix on labeled data,
+streamed batch by batch (an HDF5 file read in ranges, a folder decoded by threads)."""
 
 from __future__ import annotations
 
-from .cli_common import load_classifier, load_labeled
+import numpy as np
+
+from .cli_common import int_at_least, load_classifier, open_labeled
 
 
 def run(args):
     from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
+    from ..data.streams import predict_source
+
     model = load_classifier(args.model)
-    images, labels = load_labeled(args.data, model.image_size, model.classes, args.strict)
-    predicted = model.predict(images)
+    source = open_labeled(args.data, model, args.strict, args.workers)
+    outputs, index = predict_source(model.network, source)
+    predicted = _classes(outputs)
+    labels = source.labels[index]
     classes = model.classes
     binary = len(classes) == 2
     precision, recall, f1, _ = precision_recall_fscore_support(
@@ -32,9 +39,30 @@ def run(args):
     if args.mislabeled:
         from .plots import plot_mislabeled
 
-        path = plot_mislabeled(images, labels, predicted, classes, args.mislabeled)
+        path = plot_mislabeled(_Images(source, index), labels, predicted, classes,
+                               args.mislabeled)
         print(f"misclassified images in {path}")
     return 0
+
+
+def _classes(outputs):
+    """Class indices (m,) from the network's outputs: P(class 1) > 0.5 for one sigmoid unit,
+    else the argmax, as ImageClassifier.predict."""
+    if outputs.shape[0] == 1:
+        return (outputs[0] > 0.5).astype(np.int64)
+    return outputs.argmax(axis=0)
+
+
+class _Images:
+    """The source's images at `index`, read one by one when shown (the gallery shows a few)."""
+
+    def __init__(self, source, index):
+        self.source, self.index = source, index
+        self.shape = (len(index), *source.image_shape)
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, i):
+        return self.source.images(self.index[i : i + 1])[0]
 
 
 def add_parser(commands):
@@ -46,4 +74,7 @@ def add_parser(commands):
                           help="write a gallery of the misclassified images")
     evaluate.add_argument("--strict", action="store_true",
                           help="fail on unreadable image files instead of skipping them")
+    evaluate.add_argument("--workers", type=int_at_least(0), default=None, metavar="N",
+                          help="threads decoding the images of a folder (default: one per CPU)")
     evaluate.set_defaults(run=run)
+

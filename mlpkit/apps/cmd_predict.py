@@ -1,4 +1,4 @@
-"""`mlpkit predict`: classify image files."""
+"""`mlpkit predict`: classify image files, decoded in batches by a pool of threads."""
 
 from __future__ import annotations
 
@@ -6,25 +6,29 @@ import json
 
 import numpy as np
 
-from .cli_common import load_classifier, warn
+from .cli_common import int_at_least, load_classifier, warn
 
 
 def run(args):
-    from ..data.images import load_image
+    from ..data.sources import ImageFilesSource, NoReadableImages
+    from ..data.streams import batch_size_for, predict_source
 
     model = load_classifier(args.model)
-    results, failed = [], 0
-    for path in args.images:
-        try:
-            image = load_image(path, model.image_size)
-        except (OSError, ValueError) as e:
-            warn(f"skipping {e}")
-            failed += 1
-            continue
-        proba = model.predict_proba(image[np.newaxis])[0]
+    source = ImageFilesSource(args.images, image_size=model.image_size, workers=args.workers,
+                              warn=warn, dtype=model.network.dtype,
+                              standardizer=model.standardizer)
+    results = []
+    try:
+        outputs, index = predict_source(model.network, source,
+                                        batch_size_for(source.n_examples, source.workers))
+    except NoReadableImages:  # each file has had its warning
+        outputs, index = np.empty((model.network.layer_dims[-1], 0)), np.empty(0, np.int64)
+    if outputs.shape[0] == 1:
+        outputs = np.vstack([1 - outputs, outputs])
+    for position, proba in zip(index, outputs.T, strict=True):
         k = int(proba.argmax())
         results.append({
-            "path": str(path),
+            "path": str(args.images[position]),
             "class": model.classes[k],
             "probability": float(proba[k]),
             "probabilities": dict(zip(model.classes, map(float, proba), strict=True)),
@@ -34,6 +38,7 @@ def run(args):
     else:
         for r in results:
             print(f"{r['path']}\t{r['class']}\t{r['probability']:.4f}")
+    failed = len(args.images) - len(results)
     if failed:
         raise ValueError(f"{failed} of {len(args.images)} image(s) could not be read")
     return 0
@@ -44,4 +49,6 @@ def add_parser(commands):
     predict.add_argument("model", metavar="MODEL", help="model file from 'mlpkit train'")
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
     predict.add_argument("--json", action="store_true", help="print a JSON list")
+    predict.add_argument("--workers", type=int_at_least(0), default=None, metavar="N",
+                         help="threads decoding the images (default: one per CPU)")
     predict.set_defaults(run=run)

@@ -1,7 +1,9 @@
-"""`mlpkit train`: train an image classifier on an HDF5 file or a folder of class folders."""
+"""`mlpkit train`: train an image classifier on an HDF5 file or a folder of class folders, held
+in memory or streamed from disk (--stream, or by itself when the data would not fit)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from .cli_common import (
     int_at_least,
     load_images,
     load_labeled,
+    warn,
 )
 
 # Defaults of `mlpkit train`, measured on the course's cat data (see README, "Command line").
@@ -32,8 +35,12 @@ RUN_OPTIONS = {
     "data": None, "test": None, "hidden": HIDDEN, "epochs": EPOCHS,
     "learning_rate": LEARNING_RATE, "optimizer": OPTIMIZER, "batch_size": BATCH_SIZE,
     "l2": 0.0, "dropout": 0.0, "batch_norm": False, "image_size": None,
-    "validation_split": 0.0, "seed": None, "strict": False,
+    "validation_split": 0.0, "seed": None, "strict": False, "stream": None,
 }
+
+# without --stream / --no-stream, stream when the data as floats would take more than this
+# fraction of the memory available
+STREAM_FRACTION = 0.5
 
 
 def run(args):
@@ -43,7 +50,10 @@ def run(args):
 
     options, resumed = _options(args)
     out = Path(args.out if args.out is not None else (args.resume or "model.npz"))
-    data = _prepare(options, resumed)
+    if options["stream"] is None:
+        options["stream"] = _should_stream(options)
+    data = (_prepare_stream(options, resumed, args.workers) if options["stream"]
+            else _prepare(options, resumed))
     model, net = data["model"], data["model"].network
     epochs = options["epochs"]
     done = net.training_state.epoch if resumed is not None else 0
@@ -59,10 +69,15 @@ def run(args):
     checkpoints = [Checkpoint(model, out, args.checkpoint_every, metadata)] if (
         args.checkpoint_every) else []
     verb = "resuming" if resumed is not None else "training"
-    print(f"{verb} {net.layer_dims} on {data['X'].shape[1]} images of {model.classes} "
-          f"(seed {options['seed']})" + (f" from epoch {done}" if done else ""))
+    print(f"{verb} {net.layer_dims} on {data['m']} images of {model.classes} "
+          f"(seed {options['seed']})" + (f" from epoch {done}" if done else "")
+          + (", streamed from disk" if options["stream"] else ""))
     try:
         history = _fit(net, data, options, checkpoints, resume=resumed is not None, done=done)
+    except (OSError, ValueError) as error:
+        if not options["stream"] or isinstance(error, FloatingPointError):
+            raise
+        raise _stopped(error, net, checkpoints, out) from error
     except TrainingInterrupted as stop:
         save(model, out, metadata=metadata())
         print(f"{PROG}: interrupted after epoch {stop.epochs_done} of {epochs}; the state is "
@@ -108,6 +123,121 @@ def _options(args):
     return {**RUN_OPTIONS, **recorded}, model
 
 
+def _should_stream(options):
+    """Whether the data, decoded to floats in memory, would take more than STREAM_FRACTION of
+    the memory available; says so in one line when it streams for that reason."""
+    from ..data.streams import available_memory
+
+    m, size = _data_size(options["data"], options["image_size"] or IMAGE_SIZE)
+    if m is None:
+        return False
+    # uint8 images, their floats, and the float temporaries made while scaling them
+    need = m * size * size * 3 * (1 + 2 * np.dtype(np.float64).itemsize)
+    free = available_memory()
+    if free is None or need <= STREAM_FRACTION * free:
+        return False
+    print(f"{PROG}: streaming {options['data']} from disk: its {m} images would take "
+          f"{need / 2**30:.1f} GiB in memory, more than {STREAM_FRACTION:.0%} of the "
+          f"{free / 2**30:.1f} GiB available (--no-stream loads them anyway)")
+    return True
+
+
+def _data_size(path, image_size):
+    """(number of images, image size) of DATA without reading its pixels; (None, None) when
+    unknown (the loading reports what is wrong)."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            from ..data.images import list_image_folder
+
+            _, files = list_image_folder(path)
+            return sum(map(len, files.values())), image_size
+        from ..data.sources import HDF5Source
+
+        source = HDF5Source(path, rgb=True)
+        return source.n_examples, source.image_shape[0]
+    except (OSError, ValueError):
+        return None, None
+
+
+def _stopped(error, net, checkpoints, out):
+    """The error that stopped a streamed run, with where its progress is."""
+    from .cli_common import one_line
+
+    saved = checkpoints[0].saved_at if checkpoints else None
+    state = net.training_state
+    where = "training stopped" + (f" after {state.epoch} completed epochs" if state else "")
+    if saved:
+        where += (f"; the last checkpoint (epoch {saved}) is in {out}: resume with "
+                  f"'{PROG} train --resume {out}'")
+    else:
+        where += "; nothing was saved (--checkpoint-every N keeps the progress)"
+    kind = OSError if isinstance(error, OSError) else ValueError
+    return kind(f"{one_line(error)}; {where}")
+
+
+def _prepare_stream(options, resumed, workers):
+    """The data as streaming sources (HDF5 read in contiguous ranges, folders decoded by
+    `workers` threads) and the model, as `_prepare` gives them in memory."""
+    from sklearn.model_selection import train_test_split
+
+    from ..data.sources import open_source
+    from .image_classifier import ImageClassifier
+
+    size_asked = options["image_size"]
+    source = open_source(options["data"], size_asked or IMAGE_SIZE, workers=workers,
+                         strict=options["strict"], warn=warn)
+    size = source.image_shape[0]
+    _check_square(source, options["data"])
+    if size_asked and size != size_asked:
+        raise ValueError(
+            f"{options['data']}: holds {size}x{size} images but --image-size is {size_asked}; "
+            "leave --image-size out to use the file's size"
+        )
+    labels, classes = source.labels, source.classes
+    if np.unique(labels).size < 2:
+        raise ValueError(f"{options['data']}: the training data holds only one class; "
+                         "need at least 2")
+    test = None
+    if options["test"] is not None:
+        test = open_source(options["test"], size, workers=workers, strict=options["strict"],
+                           warn=warn)
+        _check_square(test, options["test"])
+        if test.image_shape[0] != size:
+            s = test.image_shape[0]
+            raise ValueError(f"{options['test']}: holds {s}x{s} images but the model takes "
+                             f"{size}x{size} images")
+        test = test.relabel(classes)
+    validation = None
+    if options["validation_split"]:
+        train_rows, val_rows = train_test_split(
+            np.arange(source.n_examples), test_size=options["validation_split"],
+            stratify=labels, random_state=options["seed"],
+        )
+        # sorted: each part is read in the file's order, as near-contiguous ranges
+        source, validation = source.subset(np.sort(train_rows)), source.subset(np.sort(val_rows))
+    if resumed is not None:
+        model = resumed
+        if model.classes != classes or model.image_size != size:
+            raise ValueError(f"{options['data']}: its classes or image size changed since the "
+                             "run started; cannot resume on it")
+    else:
+        model = ImageClassifier.build(classes, size, options["hidden"], init=INIT,
+                                      seed=options["seed"], batch_norm=options["batch_norm"])
+    monitor = validation or test
+    return {
+        "model": model, "stream": True, "source": source, "m": source.n_examples,
+        "monitor": monitor, "monitor_name": "val" if validation else "test",
+        "validation_data": monitor, "validation": validation, "test": test,
+    }
+
+
+def _check_square(source, path):
+    shape = source.image_shape
+    if len(shape) != 3 or shape[0] != shape[1]:
+        raise ValueError(f"{path}: images are {shape[0]}x{shape[1]}; mlpkit needs square images")
+
+
 def _prepare(options, resumed):
     """The data and the model: training images as X, Y, the validation or test data that is
     monitored, and the test images."""
@@ -148,6 +278,7 @@ def _prepare(options, resumed):
     monitor = validation or test
     return {
         "model": model, "X": model.preprocess(images), "Y": model.targets(labels),
+        "stream": False, "m": len(labels),
         "monitor": monitor, "monitor_name": "val" if validation else "test",
         "validation_data": None if monitor is None else (
             model.preprocess(monitor[0]), model.targets(monitor[1])),
@@ -156,26 +287,77 @@ def _prepare(options, resumed):
 
 
 def _fit(net, data, options, checkpoints, resume, done):
-    """net.fit with a progress bar, checkpoints, and Ctrl-C taken back to the last epoch's end."""
+    """net.fit with a progress bar (epochs, cost, accuracy, images/s), checkpoints, and Ctrl-C
+    taken back to the last epoch's end. A streamed run's bar counts images as they are read."""
+    import time
+
     from tqdm import tqdm
 
-    epochs, name = options["epochs"], data["monitor_name"]
-    with tqdm(total=epochs, initial=done, desc="training", unit="epoch", file=sys.stderr) as bar:
+    epochs, name, m = options["epochs"], data["monitor_name"], data["m"]
+    fit_options = dict(
+        epochs=epochs, learning_rate=options["learning_rate"], batch_size=options["batch_size"],
+        optimizer=options["optimizer"], l2=options["l2"], keep_prob=1.0 - options["dropout"],
+        validation_data=data["validation_data"], seed=options["seed"], callbacks=checkpoints,
+        resume=resume, interruptible=True,
+    )
+    if data["stream"]:
+        bar = tqdm(total=epochs * m, initial=done * m, desc="training", unit="img",
+                   unit_scale=True, file=sys.stderr)
+        X, Y = _Counting(data["source"], bar.update), None
+        fit_options["shuffle"] = _stream_shuffle(data["source"])
+    else:
+        bar = tqdm(total=epochs, initial=done, desc="training", unit="epoch", file=sys.stderr)
+        X, Y = data["X"], data["Y"]
+    last = [time.perf_counter()]
 
-        def progress(epoch, history):
-            status = {"cost": f"{history.costs[-1]:.4f}"}
-            if history.val_scores:
-                status[f"{name}_acc"] = f"{history.val_scores[-1]:.3f}"
-            bar.set_postfix(status, refresh=False)
+    def progress(epoch, history):
+        now = time.perf_counter()
+        status = {"cost": f"{history.costs[-1]:.4f}"}
+        if history.val_scores:
+            status[f"{name}_acc"] = f"{history.val_scores[-1]:.3f}"
+        if data["stream"]:
+            status = {"epoch": f"{epoch + 1}/{epochs}", **status}
+        else:
+            status["img/s"] = f"{m / max(now - last[0], 1e-9):.0f}"
             bar.update(1)
+        last[0] = now
+        bar.set_postfix(status, refresh=not data["stream"])
 
-        return net.fit(
-            data["X"], data["Y"], epochs=epochs, learning_rate=options["learning_rate"],
-            batch_size=options["batch_size"], optimizer=options["optimizer"], l2=options["l2"],
-            keep_prob=1.0 - options["dropout"], validation_data=data["validation_data"],
-            seed=options["seed"], callback=progress, callbacks=checkpoints, resume=resume,
-            interruptible=True,
-        )
+    with bar:
+        return net.fit(X, Y, callback=progress, **fit_options)
+
+
+def _stream_shuffle(source):
+    """The shuffle of a streamed run: blocks for a file, sized to its read window (contiguous
+    reads), exact for image files (each is its own read anyway)."""
+    from ..data.sources import ImageFilesSource
+
+    return True if isinstance(source, ImageFilesSource) else source.block_shuffle()
+
+
+class _Counting:
+    """A source whose batches are counted (on_batch(size) after each) as the loop takes them."""
+
+    def __init__(self, source, on_batch):
+        self.source, self.on_batch = source, on_batch
+        self.n_examples, self.n_features = source.n_examples, source.n_features
+        self.dtype, self.n_outputs = source.dtype, source.n_outputs
+
+    def full_batch(self):
+        batch = self.source.full_batch()
+        self.on_batch(batch.size)
+        return batch
+
+    def batches(self, order, batch_size):
+        batches = self.source.batches(order, batch_size)
+        try:
+            for batch in batches:
+                yield batch
+                self.on_batch(batch.size)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
 
 
 def _scores(net, data):
@@ -183,10 +365,18 @@ def _scores(net, data):
     from sklearn.metrics import accuracy_score
 
     model = data["model"]
-    scores = {"train_accuracy": net.score(data["X"], data["Y"])}
+    if data["stream"]:
+        from ..data.streams import evaluate_source
+
+        scores = {"train_accuracy": evaluate_source(net, data["source"])[1]}
+    else:
+        scores = {"train_accuracy": net.score(data["X"], data["Y"])}
     if data["validation"] is not None:
         scores["validation_accuracy"] = net.training_state.history.val_scores[-1]
     if data["test"] is not None:
+        if data["stream"]:
+            scores["test_accuracy"] = evaluate_source(net, data["test"])[1]
+            return scores
         monitored = data["monitor"] is data["test"]
         X_test = data["validation_data"][0] if monitored else model.preprocess(data["test"][0])
         # net.predict: class indices (1, m), as 0/1 for a sigmoid output
@@ -211,8 +401,10 @@ def add_parser(commands):
         "train", help="train an image classifier",
         description="Train an image classifier on DATA: a course-format HDF5 file or a folder "
         "with one subfolder of images per class. Saves the model and a cost-curve PNG beside "
-        "it (model.npz -> model_costs.png). Ctrl-C saves the model with its training state at "
-        "the end of the last completed epoch; --resume continues it exactly.",
+        "it (model.npz -> model_costs.png). Data that would not fit comfortably in memory is "
+        "streamed from disk batch by batch (--stream forces it). Ctrl-C saves the model with "
+        "its training state at the end of the last completed epoch; --resume continues it "
+        "exactly.",
     )
     train.add_argument("data", metavar="DATA", nargs="?",
                        help="HDF5 file or folder of class folders")
@@ -245,6 +437,13 @@ def add_parser(commands):
                        help="model file (default: model.npz, or the --resume file)")
     train.add_argument("--strict", action="store_true", default=None,
                        help="fail on unreadable image files instead of skipping them")
+    train.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                       help="read the images from disk batch by batch instead of loading them "
+                       "all (default: stream only when they would not fit comfortably in "
+                       "memory); folders are decoded on the fly by --workers threads")
+    train.add_argument("--workers", type=int_at_least(0), default=None, metavar="N",
+                       help="threads decoding images while streaming a folder (default: one "
+                       "per CPU; 0: decode in the training thread)")
     train.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="N",
                        help="also save the model with its training state every N epochs")
     train.add_argument("--resume", metavar="MODEL",

@@ -132,7 +132,8 @@ def plot_decision_boundaries(panels, path, ncols: int = 3) -> Path:
 
 
 def plot_mislabeled(images, y_true, y_pred, classes, path, max_images: int = 20) -> Path:
-    """Gallery of the misclassified images among uint8 `images` (m, h, w, 3).
+    """Gallery of the misclassified images among uint8 `images` (m, h, w, 3) (an array, or an
+object with shape, ndim and images[i], e.g. read from disk as they are shown).
 
     Labels may be (m,) or (1, m); each shown image is titled "true: X / pred: Y" with names
     from `classes` (or the label numbers if classes is None). At most `max_images` are shown;
@@ -140,7 +141,8 @@ def plot_mislabeled(images, y_true, y_pred, classes, path, max_images: int = 20)
     """
     if max_images < 1:
         raise ValueError(f"max_images must be >= 1, got {max_images}")
-    images = np.asarray(images)
+    if not hasattr(images, "shape"):  # else an array, or images read one by one when shown
+        images = np.asarray(images)
     y_true = np.asarray(y_true).ravel()
     y_pred = np.asarray(y_pred).ravel()
     m = images.shape[0]

@@ -1,5 +1,6 @@
 """Data: the course's HDF5 files, image files and folders, preprocessing in the (n_x, m) layout,
-and small synthetic data sets.
+sources that stream mini-batches from files bigger than memory (HDF5, .npy, image folders), and
+small synthetic data sets.
 
 Names are imported on first use, so `import mlpkit.data` loads neither h5py nor Pillow.
 Imports `mlpkit.io`, `mlpkit.training`, `mlpkit.optim` and `mlpkit.nn`.
@@ -15,12 +16,24 @@ _EXPORTS = {
     "decode_image": "images",
     "load_image_folder": "images",
     "load_dataset": "images",
+    "list_image_folder": "images",
     "IMAGE_EXTENSIONS": "images",
     "flatten_images": "preprocessing",
     "one_hot": "preprocessing",
     "from_one_hot": "preprocessing",
     "Standardizer": "preprocessing",
     "horizontal_flip": "preprocessing",
+    "StreamBatch": "sources",
+    "HDF5Source": "sources",
+    "NpySource": "sources",
+    "ImageFilesSource": "sources",
+    "ImageFolderSource": "sources",
+    "open_source": "sources",
+    "BlockShuffle": "streams",
+    "evaluate_source": "streams",
+    "predict_source": "streams",
+    "available_memory": "streams",
+    "convert_image_folder": "convert",
     "make_flower": "synthetic",
     "make_moons": "synthetic",
     "make_house_prices": "synthetic",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 
@@ -24,66 +23,62 @@ def _decode(name) -> str:
     return name.decode("utf-8") if isinstance(name, bytes) else str(name)
 
 
-def load_h5(path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Read a course-style HDF5 file holding one `<prefix>_set_x` / `<prefix>_set_y` pair.
+def open_h5(path, **options):
+    """Open an HDF5 file for reading (an h5py.File; options go to it); FileNotFoundError or a
+    ValueError naming the file."""
+    import h5py
 
-    Returns (X, Y, classes): X the raw uint8 images (m, h, w, c) or (m, h, w) for grayscale,
-    Y int64 labels (m,), classes the decoded `list_classes` (or "0".."max(Y)" if absent).
-    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        f = h5py.File(path, "r")
+        return h5py.File(path, "r", **options)
     except OSError as e:
         raise ValueError(f"{path}: not a readable HDF5 file ({e})") from e
-    with f:
-        keys = sorted(f.keys())
-        prefixes = [k[: -len("_set_x")] for k in keys if k.endswith("_set_x")]
-        pairs = [p for p in prefixes if f"{p}_set_y" in f]
-        if len(pairs) != 1:
-            what = "no" if not pairs else "more than one"
-            raise ValueError(
-                f"{path}: expected exactly one '<prefix>_set_x' / '<prefix>_set_y' dataset pair "
-                f"(e.g. train_set_x, train_set_y), found {what}; datasets present: {keys}"
-            )
-        prefix = pairs[0]
-        try:
-            x = np.asarray(f[f"{prefix}_set_x"][()])
-            y = np.asarray(f[f"{prefix}_set_y"][()])
-            raw_classes = f["list_classes"][()] if "list_classes" in f else None
-        except (OSError, TypeError, AttributeError) as e:
-            # TypeError/AttributeError: a group instead of a dataset under one of the names.
-            raise ValueError(f"{path}: cannot read the {prefix} datasets ({e})") from e
 
-    if x.ndim >= 1 and x.shape[0] == 0:
-        raise ValueError(f"{path}: {prefix}_set_x is empty (0 images)")
-    if not (x.ndim == 3 or (x.ndim == 4 and x.shape[-1] == 3)):
+
+def course_prefix(f, path) -> str:
+    """The prefix of the one `<prefix>_set_x` / `<prefix>_set_y` pair in the open file `f`."""
+    keys = sorted(f.keys())
+    prefixes = [k[: -len("_set_x")] for k in keys if k.endswith("_set_x")]
+    pairs = [p for p in prefixes if f"{p}_set_y" in f]
+    if len(pairs) != 1:
+        what = "no" if not pairs else "more than one"
         raise ValueError(
-            f"{path}: {prefix}_set_x has shape {x.shape}; expected (m, h, w, 3) RGB "
+            f"{path}: expected exactly one '<prefix>_set_x' / '<prefix>_set_y' dataset pair "
+            f"(e.g. train_set_x, train_set_y), found {what}; datasets present: {keys}"
+        )
+    return pairs[0]
+
+
+def check_image_shape(shape, path, name):
+    """Images (m, h, w, 3) RGB or (m, h, w) grayscale, at least one."""
+    if len(shape) >= 1 and shape[0] == 0:
+        raise ValueError(f"{path}: {name} is empty (0 images)")
+    if not (len(shape) == 3 or (len(shape) == 4 and shape[-1] == 3)):
+        raise ValueError(
+            f"{path}: {name} has shape {tuple(shape)}; expected (m, h, w, 3) RGB "
             "or (m, h, w) grayscale images"
         )
+
+
+def check_labels(y, m, path, x_name, y_name, raw_classes=None):
+    """Labels (m,) or (1, m) of integers >= 0 -> (int64 labels (m,), class names): the decoded
+    `raw_classes`, or "0".."max(y)" without them."""
+    y = np.asarray(y)
     if y.ndim == 2 and y.shape[0] == 1:
         y = y[0]
-    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+    if y.ndim != 1 or y.shape[0] != m:
         raise ValueError(
-            f"{path}: {prefix}_set_x holds {x.shape[0]} images but {prefix}_set_y has shape "
-            f"{y.shape}; expected ({x.shape[0]},)"
+            f"{path}: {x_name} holds {m} images but {y_name} has shape {y.shape}; expected ({m},)"
         )
-    if x.dtype != np.uint8:
-        if not np.issubdtype(x.dtype, np.integer) or x.min() < 0 or x.max() > 255:
-            raise ValueError(
-                f"{path}: {prefix}_set_x has dtype {x.dtype}; expected uint8 pixels in 0..255"
-            )
-        x = x.astype(np.uint8)
     if y.dtype == bool:
         y = y.astype(np.int64)
     if not np.issubdtype(y.dtype, np.number) or np.any(y != np.round(y)):
-        raise ValueError(f"{path}: {prefix}_set_y must hold integer class labels")
+        raise ValueError(f"{path}: {y_name} must hold integer class labels")
     y = y.astype(np.int64)
     if y.min() < 0:
-        raise ValueError(f"{path}: {prefix}_set_y holds negative labels")
-
+        raise ValueError(f"{path}: {y_name} holds negative labels")
     if raw_classes is None:
         classes = [str(i) for i in range(int(y.max()) + 1)]
     else:
@@ -92,6 +87,35 @@ def load_h5(path) -> tuple[np.ndarray, np.ndarray, list[str]]:
             raise ValueError(
                 f"{path}: label {int(y.max())} has no name in list_classes {classes}"
             )
+    return y, classes
+
+
+def load_h5(path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Read a course-style HDF5 file holding one `<prefix>_set_x` / `<prefix>_set_y` pair.
+
+    Returns (X, Y, classes): X the raw uint8 images (m, h, w, c) or (m, h, w) for grayscale,
+    Y int64 labels (m,), classes the decoded `list_classes` (or "0".."max(Y)" if absent).
+    """
+    path = Path(path)
+    with open_h5(path) as f:
+        prefix = course_prefix(f, path)
+        try:
+            x = np.asarray(f[f"{prefix}_set_x"][()])
+            y = np.asarray(f[f"{prefix}_set_y"][()])
+            raw_classes = f["list_classes"][()] if "list_classes" in f else None
+        except (OSError, TypeError, AttributeError) as e:
+            # TypeError/AttributeError: a group instead of a dataset under one of the names.
+            raise ValueError(f"{path}: cannot read the {prefix} datasets ({e})") from e
+
+    check_image_shape(x.shape, path, f"{prefix}_set_x")
+    y, classes = check_labels(y, x.shape[0], path, f"{prefix}_set_x", f"{prefix}_set_y",
+                              raw_classes)
+    if x.dtype != np.uint8:
+        if not np.issubdtype(x.dtype, np.integer) or x.min() < 0 or x.max() > 255:
+            raise ValueError(
+                f"{path}: {prefix}_set_x has dtype {x.dtype}; expected uint8 pixels in 0..255"
+            )
+        x = x.astype(np.uint8)
     return x, y, classes
 
 

@@ -95,24 +95,17 @@ def load_image(path, image_size: int = 64) -> np.ndarray:
     return _read_image(path, image_size)
 
 
-def load_image_folder(path, image_size: int = 64, strict: bool = False,
-                      warn: Callable[[str], object] | None = None):
-    """Load a folder with one subfolder per class (sorted names) of image files.
+def list_image_folder(path) -> tuple[list[str], dict[str, list[Path]]]:
+    """(class names, {class: sorted image files}) of a folder with one subfolder per class.
 
-    Returns (images uint8 (m, s, s, 3), labels int64 (m,), classes, paths). Files directly
-    inside each class folder with extension jpg/jpeg/png/bmp/gif/webp (any case) are read as
-    by `load_image`; hidden class folders (".name") are ignored. An unreadable file raises
-    ValueError if `strict`, else it is skipped and reported through `warn(msg)`
-    (default `warnings.warn`).
-    """
-    image_size = _check_size(image_size)
+    Class folders are the sorted non-hidden subfolders; the files of a class are those directly
+    inside its folder with an image extension (jpg/jpeg/png/bmp/gif/webp, any case). Raises
+    FileNotFoundError or a ValueError that says what is missing."""
     root = Path(path)
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such directory")
     if not root.is_dir():
         raise ValueError(f"{root}: not a directory (expected one subfolder per class)")
-    warn = warnings.warn if warn is None else warn
-
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if len(classes) < 2:
         raise ValueError(
@@ -127,6 +120,23 @@ def load_image_folder(path, image_size: int = 64, strict: bool = False,
     if not any(files.values()):
         exts = "/".join(sorted(e[1:] for e in IMAGE_EXTENSIONS))
         raise ValueError(f"{root}: no image files ({exts}) in any of the class folders {classes}")
+    return classes, files
+
+
+def load_image_folder(path, image_size: int = 64, strict: bool = False,
+                      warn: Callable[[str], object] | None = None):
+    """Load a folder with one subfolder per class (sorted names) of image files.
+
+    Returns (images uint8 (m, s, s, 3), labels int64 (m,), classes, paths). Files directly
+    inside each class folder with extension jpg/jpeg/png/bmp/gif/webp (any case) are read as
+    by `load_image`; hidden class folders (".name") are ignored. An unreadable file raises
+    ValueError if `strict`, else it is skipped and reported through `warn(msg)`
+    (default `warnings.warn`).
+    """
+    image_size = _check_size(image_size)
+    root = Path(path)
+    warn = warnings.warn if warn is None else warn
+    classes, files = list_image_folder(root)
 
     images, labels, paths = [], [], []
     for label, c in enumerate(classes):

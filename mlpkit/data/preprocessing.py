@@ -66,6 +66,8 @@ class Standardizer:
         self.mean_: np.ndarray | None = None
         self.var_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
+        self.n_samples_seen_ = 0
+        self._sums = None  # partial_fit's (mean, sum of squared deviations, min, max)
 
     @staticmethod
     def _as_float(X) -> np.ndarray:
@@ -85,6 +87,46 @@ class Standardizer:
         # Constant rows take their value as mean, so they map to exactly 0 (no rounding).
         self.mean_ = np.where(constant, X[:, :1], X.mean(axis=1, keepdims=True, dtype=np.float64))
         self.var_ = np.where(constant, 0.0, X.var(axis=1, keepdims=True, dtype=np.float64))
+        self.scale_ = np.where(constant, 1.0, np.sqrt(self.var_))
+        self.n_samples_seen_ = X.shape[1]
+        self._sums = None  # partial_fit's running sums start again from these statistics
+        return self
+
+    def partial_fit(self, X) -> Standardizer:
+        """Update mean_ and var_ with a further batch X (n_x, b): they become the statistics of
+        every example seen so far (after `fit`, its examples too), so a data set too big for
+        memory is standardized in one streaming pass. Chan et al.'s pairwise update of the count,
+        mean and sum of squared deviations, in float64; equal to `fit` on all the batches at
+        once up to rounding (constant features exactly as in `fit`)."""
+        X = self._as_float(X)
+        if X.shape[1] == 0:
+            return self
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or infinite values")
+        n_b = X.shape[1]
+        mean_b = X.mean(axis=1, keepdims=True, dtype=np.float64)
+        m2_b = np.square(X - mean_b).sum(axis=1, keepdims=True)
+        low_b, high_b = X.min(axis=1, keepdims=True), X.max(axis=1, keepdims=True)
+        sums = self._sums
+        if sums is None and self.n_samples_seen_:  # continue from fit's statistics
+            constant = self.var_ == 0  # fit kept no minimum and maximum: only constancy counts
+            sums = (self.mean_, self.var_ * self.n_samples_seen_,
+                    np.where(constant, self.mean_, -np.inf), np.where(constant, self.mean_, np.inf))
+        n_a = self.n_samples_seen_
+        if sums is None:
+            mean, m2, low, high = mean_b, m2_b, low_b, high_b
+        else:
+            mean_a, m2_a, low_a, high_a = sums
+            n = n_a + n_b
+            delta = mean_b - mean_a
+            mean = mean_a + delta * (n_b / n)
+            m2 = m2_a + m2_b + np.square(delta) * (n_a * n_b / n)
+            low, high = np.minimum(low_a, low_b), np.maximum(high_a, high_b)
+        self.n_samples_seen_ = n_a + n_b
+        self._sums = (mean, m2, low, high)
+        constant = low == high
+        self.mean_ = np.where(constant, low, mean).astype(np.float64)
+        self.var_ = np.where(constant, 0.0, m2 / self.n_samples_seen_)
         self.scale_ = np.where(constant, 1.0, np.sqrt(self.var_))
         return self
 

@@ -7,7 +7,15 @@ Imports `mlpkit.optim` and `mlpkit.nn` only.
 
 from .batches import ArraySource, Batch, CourseShuffle, ExactShuffle, NoShuffle, get_shuffle
 from .full_batch import run_lbfgs
-from .loop import DivergenceError, Loop, TrainingInterrupted, Validation, fit, train_step
+from .loop import (
+    DivergenceError,
+    Loop,
+    SourceValidation,
+    TrainingInterrupted,
+    Validation,
+    fit,
+    train_step,
+)
 from .state import History, TrainingState
 from .stopping import InverseScaling, NoImprovement, Patience
 
@@ -23,6 +31,7 @@ __all__ = [
     "NoImprovement",
     "NoShuffle",
     "Patience",
+    "SourceValidation",
     "TrainingInterrupted",
     "TrainingState",
     "Validation",

@@ -28,7 +28,8 @@ from .batches import ArraySource, get_shuffle
 from .state import History, TrainingState
 from .stopping import Patience
 
-__all__ = ["DivergenceError", "History", "Loop", "TrainingInterrupted", "fit", "train_step"]
+__all__ = ["DivergenceError", "History", "Loop", "SourceValidation", "TrainingInterrupted", "fit",
+           "train_step"]
 
 
 class DivergenceError(FloatingPointError, ValueError):
@@ -70,6 +71,100 @@ class Validation:
         if not all_finite(AL):  # a diverged network has no score
             return {"val_cost": cost, "val_score": np.nan}
         return {"val_cost": cost, "val_score": net.score_outputs(AL, self.Y, self.sample_weight)}
+
+
+def is_source(data):
+    """Whether `data` is a source of mini-batches (see `mlpkit.training.batches`)."""
+    return callable(getattr(data, "batches", None)) and hasattr(data, "n_examples")
+
+
+def evaluation_batch_size(source, target_bytes=16 << 20):
+    """Prediction-mode batches of about `target_bytes` of floats (at least 1 example, and at
+    least 8 batches, so that a source's reading threads have batches to work on)."""
+    itemsize = np.dtype(source.dtype).itemsize
+    by_bytes = max(1, target_bytes // max(1, source.n_features * itemsize))
+    return max(1, min(by_bytes, -(-source.n_examples // 8)))
+
+
+class SourceValidation:
+    """Validation data given as a source: {"val_cost", "val_score"} accumulated over its
+    mini-batches in the data's order, in prediction mode, so that it is never held whole. The
+    cost is the (weighted) mean over all examples; the score is accuracy for classifiers (all
+    n_y labels right for multi-label sigmoid) and R^2 averaged over outputs for a linear
+    output, as `Validation` computes them on the same data in memory."""
+
+    def __init__(self, source, batch_size=None):
+        self.source = source
+        self.batch_size = evaluation_batch_size(source) if batch_size is None else batch_size
+
+    def __call__(self, net):
+        source = self.source
+        total_cost = total_weight = correct = 0.0
+        regression = net.output_activation not in ("sigmoid", "softmax")
+        moments = None  # per output: (weight, mean of y, squared deviations of y, residuals)
+        finite = True
+        batches = source.batches(np.arange(source.n_examples), self.batch_size)
+        try:
+            for batch in batches:
+                AL, caches = net.forward(batch.X)
+                w = batch.sample_weight
+                weight = float(batch.size if w is None else np.sum(w))
+                total_cost += weight * net.compute_cost(batch.Y, caches, sample_weight=w)
+                total_weight += weight
+                finite = finite and all_finite(AL)
+                if not finite:
+                    continue
+                if regression:
+                    moments = _merge_moments(moments, batch.Y, AL, w)
+                    continue
+                if net.output_activation == "softmax":
+                    right = AL.argmax(axis=0) == batch.Y.argmax(axis=0)
+                else:
+                    right = ((AL > 0.5) == (batch.Y > 0.5)).all(axis=0)
+                correct += float(right.sum() if w is None else w[right].sum())
+        finally:
+            _close(batches)
+        if total_weight == 0:
+            raise ValueError("the validation source gave no examples")
+        cost = total_cost / total_weight
+        if not finite:
+            return {"val_cost": cost, "val_score": np.nan}
+        if regression:
+            return {"val_cost": cost, "val_score": _r2(moments)}
+        return {"val_cost": cost, "val_score": correct / total_weight}
+
+
+def _merge_moments(moments, Y, AL, w):
+    """Chan's pairwise update of (weight, mean of y, squared deviations of y, squared residuals)
+    per output, in float64."""
+    Y, AL = Y.astype(np.float64), AL.astype(np.float64)
+    w = np.ones(Y.shape[1]) if w is None else w.astype(np.float64)
+    n_b = w.sum()
+    mean_b = (Y * w).sum(axis=1) / n_b
+    m2_b = (np.square(Y - mean_b[:, None]) * w).sum(axis=1)
+    res_b = (np.square(Y - AL) * w).sum(axis=1)
+    if moments is None:
+        return n_b, mean_b, m2_b, res_b
+    n_a, mean_a, m2_a, res_a = moments
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    return n, mean_a + delta * (n_b / n), m2_a + m2_b + delta**2 * (n_a * n_b / n), res_a + res_b
+
+
+def _r2(moments):
+    """R^2 averaged over outputs, as scikit-learn's r2_score: an output with constant targets
+    scores 1 if predicted exactly, else 0."""
+    _, _, m2, residuals = moments
+    scores = np.where(m2 > 0, 1 - residuals / np.where(m2 > 0, m2, 1),
+                      np.where(residuals == 0, 1.0, 0.0))
+    return float(scores.mean())
+
+
+def _close(iterator):
+    """Close a generator of batches now, so a source's threads and files are released."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
 
 
 class Loop:
@@ -178,18 +273,23 @@ class Loop:
             self.shuffle.order(epoch, m, state.rng), self.batch_size
         )
         step_rate = rate * self.rate_scale
-        total = 0.0
+        total, seen = 0.0, 0
         with np.errstate(over="ignore", invalid="ignore"):
-            for batch in batches:
-                cost = train_step(net, batch, self.optimizer, state.optimizer, step_rate, self.l2,
-                                  self.keep_prob, state.rng)
-                total += cost * batch.size
-            cost = total / m
+            try:
+                for batch in batches:
+                    cost = train_step(net, batch, self.optimizer, state.optimizer, step_rate,
+                                      self.l2, self.keep_prob, state.rng)
+                    total += cost * batch.size
+                    seen += batch.size
+            finally:
+                _close(batches)  # a streaming source's threads and files, now (Ctrl-C too)
+            # the examples given: a streaming source may skip unreadable ones
+            cost = total / seen
             finite = bool(np.isfinite(cost)) and all_finite(net.parameters.vector[None, :])
             record = {"cost": cost}
             if self.validation is not None:
                 record.update(self.validation(net))
-        state.samples_seen += m
+        state.samples_seen += seen
         history = state.history
         history.costs.append(cost)
         history.learning_rates.append(rate)
@@ -291,7 +391,8 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
     lr_schedule: a name from mlpkit.optim.schedules, a schedule instance or a callable
     (epoch, learning_rate0) -> rate. l2: lambda. keep_prob: dropout's keep probability, one
     value or one per hidden layer. sample_weight: one weight per example (weighted means).
-    validation_data=(Xv, Yv) or (Xv, Yv, wv) records val_costs and val_scores; with patience,
+    validation_data=(Xv, Yv) or (Xv, Yv, wv), or a source, records val_costs and val_scores
+    (a source's are accumulated over its mini-batches, see SourceValidation); with patience,
     training stops when the validation cost has not improved by more than tol for `patience`
     epochs, and the best epoch's parameters are restored. seed: shuffling and dropout masks.
     verbose=1 prints the cost every 100 epochs; callback(epoch, history) is called after each
@@ -368,9 +469,10 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
 
 def _source(net, X, Y, sample_weight):
     """An ArraySource over checked arrays, or X itself when it is a source."""
-    if callable(getattr(X, "batches", None)) and hasattr(X, "n_examples"):
+    if is_source(X):
         if Y is not None or sample_weight is not None:
             raise ValueError("a data source already holds its targets and weights: give Y=None")
+        _check_outputs(net, X, "the data source")
         return X
     if Y is None:
         raise TypeError("fit needs Y (n_y, m), unless X is a data source")
@@ -379,9 +481,27 @@ def _source(net, X, Y, sample_weight):
     return ArraySource(X, Y, check_sample_weight(sample_weight, X.shape[1], X.dtype))
 
 
+def _check_outputs(net, source, name):
+    n_y = getattr(source, "n_outputs", None)
+    if n_y is not None and n_y != net.layer_dims[-1]:
+        raise ValueError(
+            f"{name} has targets with {n_y} rows but the network has {net.layer_dims[-1]} "
+            "output units"
+        )
+
+
 def _validation(net, validation_data, dtype):
+    if is_source(validation_data):
+        if validation_data.n_features != net.layer_dims[0]:
+            raise ValueError(
+                f"the validation source has {validation_data.n_features} features but the "
+                f"network expects n_x = {net.layer_dims[0]}"
+            )
+        _check_outputs(net, validation_data, "the validation source")
+        return SourceValidation(validation_data)
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-        raise ValueError("validation_data must be (X_val, Y_val) or (X_val, Y_val, weights)")
+        raise ValueError("validation_data must be (X_val, Y_val), (X_val, Y_val, weights) or a "
+                         "data source")
     X_val, Y_val, *weights = validation_data
     X_val = check_X(X_val, net.layer_dims[0], "X_val").astype(dtype, copy=False)
     Y_val = check_Y(Y_val, X_val.shape[1], net.layer_dims[-1], net.output_activation, dtype,
