@@ -16,7 +16,7 @@ import threading
 
 import numpy as np
 
-from ..training.loop import SourceValidation, evaluation_batch_size
+from ..training.validation import SourceValidation, evaluation_batch_size
 
 
 def cpu_count() -> int:

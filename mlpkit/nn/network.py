@@ -291,7 +291,7 @@ class Network:
         History; history.costs[i] is the cost of epoch i. The loop's state is kept in
         `training_state`, which `mlpkit.save` stores and `resume=True` continues."""
         # the loop sits above the math: nn's one import of another subpackage, made on use
-        from ..training.loop import fit
+        from ..training.fit import fit
 
         return fit(self, X, Y, epochs=epochs, learning_rate=learning_rate, **options)
 

@@ -431,9 +431,12 @@ def test_a_file_truncated_or_removed_during_training_stops_it(files, kind, prefe
               else NpySource(npy, npy.with_name("y.npy"), prefetch=0, read_buffer=1000))
     whole = path.read_bytes()
     net = Network([108, 1], seed=0)
+    start = net.parameters.vector.copy()
     with pytest.raises(OSError, match=f"{path.name}: the file was truncated during training"):
         net.fit(TruncatingAfter(source, path, 2), epochs=3, batch_size=8)
-    assert net.training_state.epoch == 0
+    # nothing half-trained: the network is as it was before the call
+    assert net.training_state is None
+    np.testing.assert_array_equal(net.parameters.vector, start)
     with pytest.raises(ValueError, match=f"{path.name}: .*truncated"):  # found when opened
         net.fit(source, epochs=3, batch_size=8)
     path.write_bytes(whole)

@@ -141,3 +141,33 @@ def test_divergence_puts_the_state_back_too():
     with pytest.raises(mlpkit.DivergenceError):  # a new run: the old state stays
         net.fit(X, Y, epochs=500, learning_rate=0.02, optimizer="gd")
     assert net.training_state.config["optimizer"]["name"] == "momentum"
+
+
+class FailingNetwork(InterruptingNetwork):
+    """Raises OSError (a data file gone, say) at its n-th training forward pass."""
+
+    def forward(self, X, training=False, keep_prob=None, rng=None):
+        try:
+            return super().forward(X, training, keep_prob, rng)
+        except KeyboardInterrupt:
+            raise OSError("the data went away") from None
+
+
+@pytest.mark.parametrize("interruptible, epochs_kept", [(True, 3), (False, 0)])
+def test_an_error_mid_epoch_leaves_nothing_half_trained(interruptible, epochs_kept):
+    """The last completed epoch when it was kept (interruptible=True, as the command runs),
+    else the network as it was before the call."""
+    X, Y, _ = data()
+    fit = {"learning_rate": 0.05, "batch_size": 16, "optimizer": "adam", "seed": 7}
+    reference = network(batch_norm=False)
+    if epochs_kept:
+        reference.fit(X, Y, epochs=epochs_kept, **fit)
+    net = FailingNetwork([4, 6, 5, 3], output_activation="softmax", seed=1)
+    net.calls, net.interrupt_at = 0, 3 * 4 + 2
+    with pytest.raises(OSError, match="the data went away"):
+        net.fit(X, Y, epochs=6, interruptible=interruptible, **fit)
+    np.testing.assert_array_equal(net.parameters.vector, reference.parameters.vector)
+    if epochs_kept:
+        assert net.training_state.epoch == epochs_kept
+    else:
+        assert net.training_state is None
