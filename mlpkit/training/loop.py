@@ -10,7 +10,6 @@ bit.
 import warnings
 
 from ..nn.backend import np
-from ..nn.checks import all_finite
 from ..optim.optimizers import get_optimizer
 from .batches import get_shuffle
 from .state import TrainingState
@@ -125,6 +124,14 @@ class Loop:
                 self.stopped = self._epoch(source, start)
                 if self.interruptible:
                     snapshot = (net.copy_state(), state.copy())
+            # a non-finite parameter makes the next epoch's cost non-finite: only the last
+            # step of a run can leave one behind a finite cost
+            if self.stopped != "diverged" and self.epoch is not None and not _all_finite(
+                net.parameters.vector
+            ):
+                self.stopped = "diverged"
+                rate = state.history.learning_rates[-1]
+                self._diverged("the parameters became NaN or infinite", rate, start)
         except DivergenceError:
             raise  # already put back to the start
         except KeyboardInterrupt:
@@ -172,7 +179,7 @@ class Loop:
                 close_batches(batches)  # a streaming source's threads and files, now (Ctrl-C too)
             # the examples given: a streaming source may skip unreadable ones
             cost = total / seen
-            finite = bool(np.isfinite(cost)) and all_finite(net.parameters.vector[None, :])
+            finite = bool(np.isfinite(cost))
             record = {"cost": cost}
             if self.validation is not None:
                 record.update(self.validation(net))
@@ -191,7 +198,7 @@ class Loop:
             if rule.end_epoch(self, record, state.rules[rule.name]):
                 stop = "rule"
         if not finite:
-            self._diverged(cost, rate, start)
+            self._diverged(f"the cost became {cost}", rate, start)
             return "diverged"
         state.epoch += 1
         for callback in self.callbacks:
@@ -199,16 +206,16 @@ class Loop:
                 stop = stop or "callback"
         return stop
 
-    def _diverged(self, cost, rate, start):
+    def _diverged(self, what, rate, start):
         state = self.state
         holder = next((r for r in self.rules if r.holds_best(state.rules[r.name])), None)
         message = (
-            f"the cost became {cost} at epoch {self.epoch} (learning rate {rate:g}): training "
+            f"{what} at epoch {self.epoch} (learning rate {rate:g}): training "
             "diverged. Try a smaller learning_rate. Solver produced non-finite parameter weights. "
             "The input data may contain large values and need to be preprocessed"
         )
         if holder is not None:
-            state.epoch += 1
+            state.epoch = self.epoch + 1  # this epoch is done; training stops after it
             state.history.diverged = True
             warnings.warn(
                 f"{message}; training stopped and the best epoch's parameters were restored.",
@@ -220,6 +227,13 @@ class Loop:
         raise DivergenceError(
             f"{message}. The parameters were restored to their values before this call."
         )
+
+
+def _all_finite(theta):
+    """Whether the vector theta has no NaN or infinity: its sum decides (a NaN or infinity makes
+    it non-finite), every element only when the sum is not finite or overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(theta.sum()) or np.isfinite(theta).all())
 
 
 def _restore(state, saved):

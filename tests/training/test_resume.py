@@ -171,3 +171,15 @@ def test_an_error_mid_epoch_leaves_nothing_half_trained(interruptible, epochs_ke
         assert net.training_state.epoch == epochs_kept
     else:
         assert net.training_state is None
+
+
+def test_parameters_made_non_finite_by_the_last_step_are_caught():
+    """The last step of a run can leave an infinite weight behind a finite cost (the cost is
+    computed before the step): the end of the run checks theta too."""
+    X = np.array([[1.0, 2.0, 3.0]])
+    net = Network([1, 1], output_activation="linear", seed=0)
+    before = net.parameters.vector.copy()
+    with pytest.raises(mlpkit.DivergenceError, match="the parameters became NaN or infinite at "
+                                                     "epoch 0"):
+        net.fit(X, X * 1e5, epochs=1, learning_rate=1e306)
+    np.testing.assert_array_equal(net.parameters.vector, before)
