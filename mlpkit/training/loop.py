@@ -10,6 +10,7 @@ bit.
 import warnings
 
 from ..nn.backend import np
+from ..nn.checks import all_finite
 from ..optim.optimizers import get_optimizer
 from .batches import get_shuffle
 from .state import TrainingState
@@ -126,8 +127,8 @@ class Loop:
                     snapshot = (net.copy_state(), state.copy())
             # a non-finite parameter makes the next epoch's cost non-finite: only the last
             # step of a run can leave one behind a finite cost
-            if self.stopped != "diverged" and self.epoch is not None and not _all_finite(
-                net.parameters.vector
+            if self.stopped != "diverged" and self.epoch is not None and not all_finite(
+                net.parameters.vector[None, :]
             ):
                 self.stopped = "diverged"
                 rate = state.history.learning_rates[-1]
@@ -227,13 +228,6 @@ class Loop:
         raise DivergenceError(
             f"{message}. The parameters were restored to their values before this call."
         )
-
-
-def _all_finite(theta):
-    """Whether the vector theta has no NaN or infinity: its sum decides (a NaN or infinity makes
-    it non-finite), every element only when the sum is not finite or overflows."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.isfinite(theta.sum()) or np.isfinite(theta).all())
 
 
 def _restore(state, saved):
