@@ -14,10 +14,7 @@ pass the address, a `distributed.Client` or a cluster object as `executor`.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import math
-import os
 import uuid
 
 CONNECT_TIMEOUT = 10  # seconds to wait for a scheduler
@@ -102,10 +99,10 @@ def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts):
     from distributed.comm import get_address_host
     from joblib import cpu_count
 
-    from .trials import execute_trial
+    from .trials import execute_trial, tune_malloc
 
     worker = get_worker()
-    _tune_malloc()
+    tune_malloc()
     data = _aligned(data)
     if blas_threads is None:
         host = get_address_host(worker.address)
@@ -115,7 +112,6 @@ def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts):
 
 
 _ALIGNED = {}  # id(scattered data) -> (that data, its aligned copy): the last one, per worker
-_MALLOC = []  # [True] once _tune_malloc ran in this process
 
 
 def _aligned(data):
@@ -134,24 +130,6 @@ def _aligned(data):
                      else a for a in data)
         hit = _ALIGNED[id(data)] = (data, copy)
     return hit[1]
-
-
-def _tune_malloc():
-    """Undo, for this worker process, what the Dask nanny's MALLOC_TRIM_THRESHOLD_ does to
-    glibc: it turns off the dynamic mmap threshold, so that every temporary array over 128 KiB
-    is mapped and unmapped again (page faults on each), which made trials 1.5x slower. Sets the
-    thresholds glibc's dynamic rule settles at on 64-bit Linux (32 MiB mmap, 64 MiB trim)."""
-    if _MALLOC or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
-        return
-    _MALLOC.append(True)
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    mallopt(m_mmap_threshold, 32 * 2**20)
-    mallopt(m_trim_threshold, 64 * 2**20)
 
 
 class DaskRunner:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..nn.checks import check_int
 from .results_file import ResultsFile, trial_key
-from .trials import execute_trial
+from .trials import execute_trial, tune_malloc
 
 
 def run_trials(trials, data, train_fn=None, fixed=None, n_jobs=1, progress=True,
@@ -96,7 +96,9 @@ def _local_worker():
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _local_task(index, params, data, train_fn, fixed, blas_threads):
+def _local_task(index, params, data, train_fn, fixed, blas_threads, caller_pid=None):
+    if os.getpid() != caller_pid:  # a worker process of ours, not the caller's own process
+        tune_malloc()
     row, status = execute_trial(params, data, train_fn, fixed, blas_threads)
     return index, row, status, _local_worker()
 
@@ -132,7 +134,7 @@ class LocalProcesses(_Runner):
         workers = max(1, min(effective_n_jobs(self.n_jobs), len(tasks)))
         # loky caps its workers alike, but only for *_NUM_THREADS variables unset in this process
         blas = self.blas_threads or max(1, cpu_count() // workers)
-        jobs = (delayed(_local_task)(i, p, self.data, self.train_fn, self.fixed, blas)
+        jobs = (delayed(_local_task)(i, p, self.data, self.train_fn, self.fixed, blas, os.getpid())
                 for i, p, _ in tasks)
         yield from Parallel(n_jobs=workers, return_as="generator_unordered")(jobs)
 
@@ -180,7 +182,8 @@ class FuturesRunner(_Runner):
 
     def _collect(self, tasks, blas):
         futures = {
-            self.executor.submit(_futures_task, i, p, self.data, self.train_fn, self.fixed, blas): i
+            self.executor.submit(_futures_task, i, p, self.data, self.train_fn, self.fixed, blas,
+                                 os.getpid()): i
             for i, p, _ in tasks
         }
         try:
@@ -191,7 +194,7 @@ class FuturesRunner(_Runner):
                 future.cancel()
 
 
-def _futures_task(index, params, data, train_fn, fixed, blas):
+def _futures_task(index, params, data, train_fn, fixed, blas, caller_pid):
     """A trial on a concurrent.futures worker: data may be a DataFile; blas < 0 means
     "cores // -blas", computed on the machine the trial runs on."""
     from joblib import cpu_count
@@ -200,7 +203,7 @@ def _futures_task(index, params, data, train_fn, fixed, blas):
         data = data.load()
     if blas is not None and blas < 0:
         blas = max(1, cpu_count() // -blas)
-    return _local_task(index, params, data, train_fn, fixed, blas)
+    return _local_task(index, params, data, train_fn, fixed, blas, caller_pid)
 
 
 class DataFile:

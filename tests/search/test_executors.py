@@ -31,9 +31,11 @@ def scores(results):
 def what_a_worker_sees(params, X, Y, X_dev, Y_dev):
     from threadpoolctl import threadpool_info
 
+    from mlpkit.search import trials
+
     blas = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
     return {"dev_score": float(X.sum()), "blas_threads": blas, "pid": os.getpid(),
-            "memmap": isinstance(X, np.memmap)}
+            "memmap": isinstance(X, np.memmap), "malloc_tuned": bool(trials._MALLOC_TUNED)}
 
 
 def fails_on_odd_hidden(params, X, Y, X_dev, Y_dev):
@@ -85,6 +87,7 @@ def test_a_process_pool_gets_the_data_once_and_caps_blas(spawn_pool):
     assert all(row["memmap"] and row["dev_score"] == 12.0 for row in rows)  # mapped, not sent
     assert {row["blas_threads"] for row in rows} == {max(1, cpu_count() // 2)}
     assert os.getpid() not in {row["pid"] for row in rows}
+    assert all(row["malloc_tuned"] for row in rows)  # glibc's thresholds fixed in the workers
 
 
 def test_a_thread_pool_caps_blas_for_the_whole_process():
@@ -95,6 +98,16 @@ def test_a_thread_pool_caps_blas_for_the_whole_process():
                           what_a_worker_sees, progress=False, executor=threads)
     assert {row["blas_threads"] for row in rows} == {max(1, cpu_count() // 2)}
     assert {row["pid"] for row in rows} == {os.getpid()}
+    assert not any(row["malloc_tuned"] for row in rows)  # never in the caller's own process
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_local_worker_processes_fix_mallocs_thresholds_the_caller_keeps_its_own(n_jobs):
+    rows = run_trials([{"i": i} for i in range(4)], (np.ones(2), None, None, None),
+                      what_a_worker_sees, progress=False, n_jobs=n_jobs)
+    in_caller = {row["pid"] == os.getpid() for row in rows}
+    assert in_caller == {n_jobs == 1}
+    assert {row["malloc_tuned"] for row in rows} == {n_jobs == 2}
 
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(tmp_path):
