@@ -176,13 +176,25 @@ def _stopped(error, net, checkpoints, out):
     return kind(f"{one_line(error)}; {where}")
 
 
+
+def _model(options, resumed, classes, size):
+    """The model to train: the resumed one (its data unchanged), else a new ImageClassifier."""
+    from .image_classifier import ImageClassifier
+
+    if resumed is None:
+        return ImageClassifier.build(classes, size, options["hidden"], init=INIT,
+                                     seed=options["seed"], batch_norm=options["batch_norm"])
+    if resumed.classes != classes or resumed.image_size != size:
+        raise ValueError(f"{options['data']}: its classes or image size changed since the "
+                         "run started; cannot resume on it")
+    return resumed
+
 def _prepare_stream(options, resumed, workers):
     """The data as streaming sources (HDF5 read in contiguous ranges, folders decoded by
     `workers` threads) and the model, as `_prepare` gives them in memory."""
     from sklearn.model_selection import train_test_split
 
     from ..data.sources import open_source
-    from .image_classifier import ImageClassifier
 
     size_asked = options["image_size"]
     source = open_source(options["data"], size_asked or IMAGE_SIZE, workers=workers,
@@ -216,14 +228,7 @@ def _prepare_stream(options, resumed, workers):
         )
         # sorted: each part is read in the file's order, as near-contiguous ranges
         source, validation = source.subset(np.sort(train_rows)), source.subset(np.sort(val_rows))
-    if resumed is not None:
-        model = resumed
-        if model.classes != classes or model.image_size != size:
-            raise ValueError(f"{options['data']}: its classes or image size changed since the "
-                             "run started; cannot resume on it")
-    else:
-        model = ImageClassifier.build(classes, size, options["hidden"], init=INIT,
-                                      seed=options["seed"], batch_norm=options["batch_norm"])
+    model = _model(options, resumed, classes, size)
     monitor = validation or test
     return {
         "model": model, "stream": True, "source": source, "m": source.n_examples,
@@ -242,8 +247,6 @@ def _prepare(options, resumed):
     """The data and the model: training images as X, Y, the validation or test data that is
     monitored, and the test images."""
     from sklearn.model_selection import train_test_split
-
-    from .image_classifier import ImageClassifier
 
     size_asked = options["image_size"]
     images, labels, classes = load_images(options["data"], size_asked or IMAGE_SIZE,
@@ -267,14 +270,7 @@ def _prepare(options, resumed):
             random_state=options["seed"],
         )
         validation = (val_images, val_labels)
-    if resumed is not None:
-        model = resumed
-        if model.classes != classes or model.image_size != size:
-            raise ValueError(f"{options['data']}: its classes or image size changed since the "
-                             "run started; cannot resume on it")
-    else:
-        model = ImageClassifier.build(classes, size, options["hidden"], init=INIT,
-                                      seed=options["seed"], batch_norm=options["batch_norm"])
+    model = _model(options, resumed, classes, size)
     monitor = validation or test
     return {
         "model": model, "X": model.preprocess(images), "Y": model.targets(labels),

@@ -341,6 +341,11 @@ class _FileArraySource(StreamingSource):
         self.blas_threads = None if blas_threads is None else check_int(
             blas_threads, "blas_threads", 1)
 
+    def _check_present(self):
+        if not self.path.exists():
+            raise FileNotFoundError(f"{self.path}: no such file (it was removed or renamed "
+                                    "after the source was opened)")
+
     def block_shuffle(self, buffer_blocks=16):
         """A BlockShuffle whose windows (block_size * buffer_blocks examples) are this source's
         read windows for power-of-2 batch sizes: the largest power of 2 of examples that fits in
@@ -475,9 +480,7 @@ class HDF5Source(_FileArraySource):
 
     @contextlib.contextmanager
     def _open(self):
-        if not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: no such file (it was removed or renamed "
-                                    "after the source was opened)")
+        self._check_present()
         with open_h5(self.path, rdcc_nbytes=self._cache_bytes) as f:
             dataset = f.get(self.x)
             if not isinstance(dataset, _h5_dataset()) or dataset.shape != self._shape or (
@@ -603,9 +606,7 @@ class NpySource(_FileArraySource):
 
     @contextlib.contextmanager
     def _open(self):
-        if not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: no such file (it was removed or renamed "
-                                    "after the source was opened)")
+        self._check_present()
         with open(self.path, "rb") as f:  # the mapped file's size, checked before each read
             mapped = _memory_map(self.path)
             if mapped.shape != self._shape or mapped.dtype != self.raw_dtype:
