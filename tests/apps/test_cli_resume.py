@@ -42,6 +42,8 @@ def test_ctrl_c_saves_the_run_and_resume_finishes_it_exactly(tmp_path, tiny_h5):
         [sys.executable, "-m", "mlpkit", "train", str(tiny_h5), *RUN, "--out", str(part),
          "--checkpoint-every", "100"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        # a shell may start background jobs with SIGINT ignored; a terminal's Ctrl-C isn't
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 120

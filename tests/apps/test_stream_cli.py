@@ -261,7 +261,9 @@ def test_ctrl_c_stops_a_streamed_run_and_resume_continues_it_exactly(photos, tmp
     assert_ok(mlpkit_cmd(*options, "--out", full))
     part = tmp_path / "part.npz"
     run = subprocess.Popen([sys.executable, "-m", "mlpkit", *map(str, options), "--out", part],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+                           # a shell may start background jobs with SIGINT ignored
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = ""
     while not any(int(e) >= 3 for e in re.findall(r"epoch=(\d+)/", seen)):
         chunk = os.read(run.stderr.fileno(), 4096).decode()
