@@ -87,7 +87,8 @@ def check_Y(Y, m, n_y, output_activation, dtype, name="Y"):
         raise ValueError(f"{name} must have shape ({n_y}, m) for this network; got {Y.shape}")
     if Y.shape[1] != m:
         raise ValueError(
-            f"X has {m} columns (examples) but {name} has {Y.shape[1]}; they must be equal"
+            f"{'X_val' if name == 'Y_val' else 'X'} has {m} columns (examples) but {name} has "
+            f"{Y.shape[1]}; they must be equal"
         )
     Y = Y.astype(dtype, copy=False)
     if not all_finite(Y):
@@ -209,6 +210,8 @@ def keep_prob_from_dropout(dropout, n_hidden):
         raise ValueError(
             f"dropout must be a number or one number per hidden layer; got {dropout!r}"
         ) from None
+    if n_hidden == 0 and np.any(fractions > 0):
+        raise ValueError("dropout needs hidden layers to drop units from; this network has none")
     if fractions.size == 1:
         fractions = np.repeat(fractions, n_hidden)
     if fractions.size != n_hidden:
@@ -218,8 +221,6 @@ def keep_prob_from_dropout(dropout, n_hidden):
         )
     if not np.all((fractions >= 0) & (fractions < 1)):
         raise ValueError(f"dropout must be in [0, 1) (the fraction dropped); got {dropout!r}")
-    if np.any(fractions > 0) and n_hidden == 0:
-        raise ValueError("dropout needs hidden layers to drop units from; this network has none")
     return [float(p) for p in 1 - fractions] if np.any(fractions > 0) else None
 
 

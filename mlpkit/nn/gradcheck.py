@@ -3,7 +3,14 @@
 import copy
 
 from .backend import np
-from .checks import check_keep_prob, check_non_negative, check_sample_weight, check_X, check_Y
+from .checks import (
+    check_keep_prob,
+    check_non_negative,
+    check_positive,
+    check_sample_weight,
+    check_X,
+    check_Y,
+)
 
 
 def gradient_check(net, X, Y, epsilon=1e-7, *, l2=0.0, keep_prob=1.0, seed=None,
@@ -19,6 +26,7 @@ def gradient_check(net, X, Y, epsilon=1e-7, *, l2=0.0, keep_prob=1.0, seed=None,
     statistics (training mode). `net` is unchanged. A difference below 1e-7 means the
     gradient is right.
     """
+    epsilon = check_positive(epsilon, "epsilon")
     l2 = check_non_negative(l2, "l2")
     keep_prob = check_keep_prob(keep_prob, net.L - 1)
     if seed is None:  # fit's seed=None means "any mask"; the check still needs one fixed mask

@@ -3,7 +3,8 @@
 A source has a small interface, which the in-memory `ArraySource` here and the streaming sources
 of `mlpkit.data` implement:
 
-- `n_examples` (m), `n_features` (n_x), `dtype`;
+- `n_examples` (m), `n_features` (n_x), `n_outputs` (n_y, or None when the source cannot
+  say), `dtype`;
 - `full_batch()` -> the one `Batch` of all m examples (sources that cannot hold them raise);
 - `batches(order, batch_size)` -> the `Batch`es of examples order[0:b], order[b:2b], ... (the
   last may be smaller).
@@ -60,6 +61,10 @@ class ArraySource:
     @property
     def n_features(self):
         return self.X.shape[0]
+
+    @property
+    def n_outputs(self):
+        return self.Y.shape[0]
 
     @property
     def dtype(self):

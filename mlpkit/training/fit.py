@@ -81,6 +81,7 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", 1)
     l2 = check_non_negative(l2, "l2")
+    tol = check_non_negative(tol, "tol")
     keep_prob = check_keep_prob(keep_prob, net.L - 1)
     if is_lbfgs(optimizer):
         given = {"batch_size": batch_size is not None, "lr_schedule": lr_schedule is not None,
@@ -122,7 +123,7 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
     )
     if resume:
         state = _resumable_state(net, settings)
-        if state.history.stopped_early:  # the run ended; there is nothing to go on with
+        if state.history.stopped_early or state.history.diverged:  # the run ended there
             return state.history
     else:
         net.astype(source.dtype)

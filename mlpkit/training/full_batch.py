@@ -8,13 +8,8 @@ metrics, logging, the divergence check, the training state.
 from ..nn.backend import np
 from ..nn.checks import all_finite
 from ..optim.lbfgs import LBFGS, set_solution
-from .loop import DivergenceError, TrainingInterrupted
+from .loop import NON_FINITE, DivergenceError, TrainingInterrupted, _restore
 from .state import TrainingState
-
-DIVERGED = (
-    "Solver produced non-finite parameter weights. The input data may contain large values and "
-    "need to be preprocessed."
-)
 
 
 def run_lbfgs(net, source, max_iter, state=None, *, lbfgs=None, l2=0.0, validation=None,
@@ -44,6 +39,8 @@ def run_lbfgs(net, source, max_iter, state=None, *, lbfgs=None, l2=0.0, validati
         history = state.history
         record = {"cost": cost}
         if validation is not None:
+            if net.batch_norm:  # prediction uses the running statistics: the full batch's, here
+                set_solution(net, batch.X, net.parameters.vector)
             record.update(validation(net))
             history.val_costs.append(record["val_cost"])
             history.val_scores.append(record["val_score"])
@@ -61,17 +58,25 @@ def run_lbfgs(net, source, max_iter, state=None, *, lbfgs=None, l2=0.0, validati
                                 sample_weight=batch.sample_weight, callback=after_iteration)
     except KeyboardInterrupt:
         if not interruptible:
+            _restore_start(net, state, start)
             raise
         set_solution(net, batch.X, last)  # the history holds the completed iterations only
         raise TrainingInterrupted(state.epoch) from None
+    except Exception:  # a failing callback, say: nothing half-trained is left behind
+        _restore_start(net, state, start)
+        raise
     if not (np.isfinite(result.fun) and all_finite(net.parameters.vector[None, :])):
-        net.restore_state(start[0])
-        vars(state).update(vars(start[1]))
+        _restore_start(net, state, start)
         raise DivergenceError(
-            f"L-BFGS reached a cost of {result.fun}: training diverged. {DIVERGED} The "
+            f"L-BFGS reached a cost of {result.fun}: training diverged. {NON_FINITE}. The "
             "parameters were restored to their values before this call."
         )
     return result
+
+
+def _restore_start(net, state, start):
+    net.restore_state(start[0])
+    _restore(state, start[1])
 
 
 def is_lbfgs(optimizer):
@@ -101,12 +106,16 @@ def fit_lbfgs(net, source, epochs, *, optimizer, l2, keep_prob, validation, weig
         "optimizer": lbfgs.config(), "l2": l2, "weighted": weighted,
         "validated": validation is not None,
     })
-    net.training_state = state
 
     def log(epoch, record):
         if epoch % 100 == 0 or epoch == epochs - 1:
             print(f"Cost after iteration {epoch}: {record['cost']:.6f}")
 
-    run_lbfgs(net, source, epochs, state, lbfgs=lbfgs, l2=l2, validation=validation,
-              log=log if verbose else None, callback=callback, interruptible=interruptible)
+    try:
+        run_lbfgs(net, source, epochs, state, lbfgs=lbfgs, l2=l2, validation=validation,
+                  log=log if verbose else None, callback=callback, interruptible=interruptible)
+    except TrainingInterrupted:
+        net.training_state = state  # the last completed iteration, to save
+        raise
+    net.training_state = state
     return state.history

@@ -19,6 +19,12 @@ from .validation import close_batches
 __all__ = ["DivergenceError", "Loop", "TrainingInterrupted", "train_step"]
 
 
+# scikit-learn's words for it, which its tests match
+NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values and "
+    "need to be preprocessed"
+)
+
 class DivergenceError(FloatingPointError, ValueError):
     """The cost or the parameters became NaN or infinite; the parameters were restored to their
     values before the call. A FloatingPointError, and a ValueError as scikit-learn raises."""
@@ -109,7 +115,9 @@ class Loop:
         if state.optimizer is None:
             state.optimizer = self.optimizer.init(net.parameters.vector)
         else:
-            self.optimizer.check_state(state.optimizer, net.parameters.vector)
+            check_state = getattr(self.optimizer, "check_state", None)  # optional for custom ones
+            if check_state is not None:
+                check_state(state.optimizer, net.parameters.vector)
             _cast_arrays(state.optimizer, source.dtype)
         self.state = state
         if state.last_network is not None:  # go on from the last epoch, not the best one
@@ -135,20 +143,18 @@ class Loop:
                 self._diverged("the parameters became NaN or infinite", rate, start)
         except DivergenceError:
             raise  # already put back to the start
-        except KeyboardInterrupt:
-            if snapshot is None:
-                raise
-            net.restore_state(snapshot[0])
-            self.state = _restore(state, snapshot[1])
-            raise TrainingInterrupted(state.epoch) from None
-        except Exception:
-            # an error mid-epoch (a data file gone, say) leaves nothing half-trained: the last
-            # completed epoch when it was kept (interruptible), else the start of the run
+        except BaseException as error:
+            # Ctrl-C or an error mid-epoch (a data file gone, say) leaves nothing half-trained:
+            # the last completed epoch when it was kept (interruptible), else the start of the run
             back = snapshot if snapshot is not None else start
             net.restore_state(back[0])
             self.state = _restore(state, back[1])
+            if isinstance(error, KeyboardInterrupt) and snapshot is not None:
+                raise TrainingInterrupted(state.epoch) from None
             raise
-        if any(rule.holds_best(state.rules[rule.name]) for rule in self.rules):
+        if self.stopped != "diverged" and any(
+            rule.holds_best(state.rules[rule.name]) for rule in self.rules
+        ):  # the last epoch's parameters, to resume from (not after a divergence: they are NaN)
             state.last_network = net.copy_state()
         for rule in self.rules:
             rule.finish(self, state.rules[rule.name])
@@ -178,6 +184,8 @@ class Loop:
                     seen += batch.size
             finally:
                 close_batches(batches)  # a streaming source's threads and files, now (Ctrl-C too)
+            if not seen:
+                raise ValueError(f"the data source gave no examples in epoch {epoch}")
             # the examples given: a streaming source may skip unreadable ones
             cost = total / seen
             finite = bool(np.isfinite(cost))
@@ -211,9 +219,8 @@ class Loop:
         state = self.state
         holder = next((r for r in self.rules if r.holds_best(state.rules[r.name])), None)
         message = (
-            f"{what} at epoch {self.epoch} (learning rate {rate:g}): training "
-            "diverged. Try a smaller learning_rate. Solver produced non-finite parameter weights. "
-            "The input data may contain large values and need to be preprocessed"
+            f"{what} at epoch {self.epoch} (learning rate {rate:g}): training diverged. Try a "
+            f"smaller learning_rate. {NON_FINITE}"
         )
         if holder is not None:
             state.epoch = self.epoch + 1  # this epoch is done; training stops after it

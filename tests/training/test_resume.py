@@ -183,3 +183,42 @@ def test_parameters_made_non_finite_by_the_last_step_are_caught():
                                                      "epoch 0"):
         net.fit(X, X * 1e5, epochs=1, learning_rate=1e306)
     np.testing.assert_array_equal(net.parameters.vector, before)
+
+
+def test_ctrl_c_without_interruptible_puts_a_resumed_run_back_where_it_was():
+    """A KeyboardInterrupt that is not caught as TrainingInterrupted leaves the network and its
+    training state as they were before the call, so a later resume is still exact."""
+    X, Y, _ = data()
+    net, whole = network(), network()
+    fit = {"learning_rate": 0.05, "batch_size": 16, "seed": 7, "optimizer": "adam"}
+    whole.fit(X, Y, epochs=6, **fit)
+    net.fit(X, Y, epochs=3, **fit)
+    before = net.parameters.vector.copy(), net.training_state.epoch
+
+    def interrupt(epoch, history):
+        if epoch == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, Y, epochs=6, resume=True, callback=interrupt, **fit)
+    np.testing.assert_array_equal(net.parameters.vector, before[0])
+    assert net.training_state.epoch == before[1] == 3
+    net.fit(X, Y, epochs=6, resume=True, **fit)
+    np.testing.assert_array_equal(net.parameters.vector, whole.parameters.vector)
+
+
+def test_a_run_stopped_by_divergence_under_early_stopping_resumes_to_nothing():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 40))
+    Y = X[:1] * 3.0
+    net = Network([3, 4, 1], output_activation="linear", seed=0)
+    with pytest.warns(RuntimeWarning, match="training diverged"):
+        net.fit(X, Y, epochs=50, learning_rate=3.0, validation_data=(X, Y), patience=1000)
+    state = net.training_state
+    assert state.history.diverged and state.last_network is None
+    assert np.isfinite(net.parameters.vector).all()  # the best epoch's
+    best, epochs_done = net.parameters.vector.copy(), state.epoch
+    net.fit(X, Y, epochs=50, learning_rate=3.0, validation_data=(X, Y), patience=1000,
+            resume=True)
+    np.testing.assert_array_equal(net.parameters.vector, best)
+    assert net.training_state.epoch == epochs_done

@@ -371,6 +371,8 @@ def test_softmax_digits_with_adam():
         ({"batch_size": -3}, r"batch_size must be an integer >= 1"),
         ({"optimizer": "adamw"}, r"gd, sgd, momentum, nesterov, rmsprop, adam"),
         ({"lr_schedule": "cosine"}, r"constant, inverse_time, exponential, sqrt, staircase"),
+        ({"tol": -1}, r"tol must be a finite number >= 0"),
+        ({"tol": "abc"}, r"tol must be a finite number >= 0"),
     ],
 )
 def test_bad_training_options_name_the_allowed_values(options, message):
@@ -405,6 +407,8 @@ def test_gradient_check_rejects_bad_options():
         gradient_check(net, X, Y, keep_prob=2)
     with pytest.raises(ValueError, match=r"l2 must be a finite number >= 0"):
         gradient_check(net, X, Y, l2=-1)
+    with pytest.raises(ValueError, match=r"epsilon must be"):
+        gradient_check(net, X, Y, epsilon=0)
 
 
 @pytest.mark.parametrize(
@@ -440,3 +444,54 @@ def test_shuffle_false_takes_batches_in_order():
 
     assert two_epochs(False, 0) == two_epochs(False, 1)  # in order: the seed changes nothing
     assert two_epochs(True, 0) != two_epochs(True, 1)
+
+
+def test_the_dropout_fraction_needs_hidden_layers_too():
+    from mlpkit.nn.checks import keep_prob_from_dropout
+
+    for dropout in (0.5, [0.5]):
+        with pytest.raises(ValueError, match="dropout needs hidden layers.*has none"):
+            keep_prob_from_dropout(dropout, 0)
+    assert keep_prob_from_dropout(0.0, 0) is None
+
+
+class PlainSGD:
+    """A custom optimizer with only init and update (no check_state, config)."""
+
+    def init(self, theta):
+        return {}
+
+    def update(self, theta, dtheta, state, learning_rate):
+        theta -= learning_rate * dtheta
+
+
+def test_a_custom_optimizer_needs_only_init_and_update():
+    X, Y = small_problem()
+    net, reference = Network([4, 5, 1], seed=0), Network([4, 5, 1], seed=0)
+    net.fit(X, Y, epochs=3, learning_rate=0.1, optimizer=PlainSGD())
+    reference.fit(X, Y, epochs=3, learning_rate=0.1, optimizer="gd")
+    np.testing.assert_allclose(net.parameters.vector, reference.parameters.vector, rtol=1e-12)
+
+
+def test_a_source_with_targets_of_the_wrong_size_is_refused():
+    from mlpkit.training.batches import ArraySource
+
+    X, Y = small_problem()
+    net = Network([4, 5, 1], seed=0)
+    with pytest.raises(ValueError, match="targets with 2 rows but the network has 1 output"):
+        net.fit(ArraySource(X, np.vstack([Y, Y])), epochs=1)
+
+
+def test_an_epoch_with_no_examples_is_a_clear_error():
+    from mlpkit.training.batches import ArraySource
+
+    class Empty(ArraySource):
+        def batches(self, order, batch_size):
+            return iter(())
+
+    X, Y = small_problem()
+    net = Network([4, 5, 1], seed=0)
+    before = net.parameters.vector.copy()
+    with pytest.raises(ValueError, match="the data source gave no examples in epoch 0"):
+        net.fit(Empty(X, Y), epochs=2, batch_size=4)
+    np.testing.assert_array_equal(net.parameters.vector, before)
