@@ -154,3 +154,28 @@ def test_ctrl_c_in_lbfgs_keeps_the_last_completed_iteration(data, monkeypatch):
     assert info.value.epochs_done == len(history.costs) >= 1
     monkeypatch.setattr(Objective, "__call__", original)
     assert net.evaluate(X, Y)[0] == pytest.approx(history.costs[-1], rel=1e-12)
+
+
+def test_lbfgs_validation_under_batch_norm_scores_the_current_point(data):
+    """Each iteration's validation metrics predict with the full batch's statistics at that
+    point: validated on the training data, val_cost is the training cost."""
+    X, Y = data
+    net = net_for(batch_norm=True)
+    history = net.fit(X, Y, epochs=15, optimizer="lbfgs", validation_data=(X, Y))
+    np.testing.assert_allclose(history.val_costs, history.costs, rtol=1e-8)
+
+
+def test_an_error_during_lbfgs_leaves_nothing_half_trained(data):
+    X, Y = data
+    net = net_for()
+    net.fit(X, Y, epochs=3, optimizer="lbfgs")
+    before, state = net.parameters.vector.copy(), net.training_state
+
+    def fails(epoch, history):
+        if epoch == 2:
+            raise RuntimeError("a callback failed")
+
+    with pytest.raises(RuntimeError, match="a callback failed"):
+        net.fit(X, Y, epochs=10, optimizer="lbfgs", callback=fails)
+    np.testing.assert_array_equal(net.parameters.vector, before)
+    assert net.training_state is state and state.epoch == 3
