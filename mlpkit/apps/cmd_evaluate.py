@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cli_common import int_at_least, load_classifier, open_labeled
+from .cli_common import check_writable, int_at_least, load_classifier, open_labeled
 
 
 def run(args):
@@ -13,6 +13,8 @@ def run(args):
 
     from ..data.streams import predict_source
 
+    if args.mislabeled:
+        check_writable(args.mislabeled, "mislabeled.png")
     model = load_classifier(args.model)
     source = open_labeled(args.data, model, args.strict, args.workers)
     outputs, index = predict_source(model.network, source)

@@ -13,6 +13,7 @@ from .cli_common import (
     IMAGE_SIZE,
     PROG,
     UsageError,
+    check_split,
     float_in,
     int_at_least,
     load_images,
@@ -76,15 +77,7 @@ def _load(args, seed):
     if args.dev is not None:
         dev_images, dev_labels = load_labeled(args.dev, size, classes, args.strict)
         return _arrays(model, classes, size, images, labels, dev_images, dev_labels)
-    few = [classes[k] for k in present if counts[k] < 2]
-    n_dev = math.ceil(args.dev_split * labels.size)
-    if few or n_dev < present.size or labels.size - n_dev < present.size:
-        raise ValueError(
-            f"{args.data}: cannot hold out a stratified dev split of {args.dev_split:g} from "
-            f"{labels.size} images of {present.size} classes"
-            + (f" (class(es) {few} have a single image)" if few else "")
-            + "; every class needs images on both sides: change --dev-split or add images"
-        )
+    check_split(labels, classes, args.dev_split, args.data, "--dev-split", "dev split")
     train_images, dev_images, train_labels, dev_labels = train_test_split(
         images, labels, test_size=args.dev_split, stratify=labels, random_state=seed
     )

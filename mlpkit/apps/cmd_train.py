@@ -13,12 +13,15 @@ from .cli_common import (
     IMAGE_SIZE,
     PROG,
     UsageError,
+    check_image_size,
+    check_split,
+    check_writable,
     float_in,
     hidden_sizes,
     int_at_least,
     load_images,
     load_labeled,
-    warn,
+    open_images,
 )
 
 # Defaults of `mlpkit train`, measured on the course's cat data (see README, "Command line").
@@ -49,7 +52,8 @@ def run(args):
     from ..training import TrainingInterrupted
 
     options, resumed = _options(args)
-    out = Path(args.out if args.out is not None else (args.resume or "model.npz"))
+    out = check_writable(args.out if args.out is not None else (args.resume or "model.npz"),
+                         "model.npz")
     if options["stream"] is None:
         options["stream"] = _should_stream(options)
     data = (_prepare_stream(options, resumed, args.workers) if options["stream"]
@@ -109,7 +113,8 @@ def _options(args):
         options["hidden"] = list(options["hidden"])
         return options, None
     if given:
-        flags = ", ".join(sorted("--" + k.replace("_", "-") for k in given))
+        flags = ", ".join(sorted("DATA" if k == "data" else "--" + k.replace("_", "-")
+                                 for k in given))
         raise UsageError(f"--resume continues the recorded run with its own settings; "
                          f"drop {flags}")
     from ..io.model_files import read_metadata
@@ -194,13 +199,9 @@ def _prepare_stream(options, resumed, workers):
     `workers` threads) and the model, as `_prepare` gives them in memory."""
     from sklearn.model_selection import train_test_split
 
-    from ..data.sources import open_source
-
     size_asked = options["image_size"]
-    source = open_source(options["data"], size_asked or IMAGE_SIZE, workers=workers,
-                         strict=options["strict"], warn=warn)
+    source = open_images(options["data"], size_asked or IMAGE_SIZE, options["strict"], workers)
     size = source.image_shape[0]
-    _check_square(source, options["data"])
     if size_asked and size != size_asked:
         raise ValueError(
             f"{options['data']}: holds {size}x{size} images but --image-size is {size_asked}; "
@@ -212,16 +213,13 @@ def _prepare_stream(options, resumed, workers):
                          "need at least 2")
     test = None
     if options["test"] is not None:
-        test = open_source(options["test"], size, workers=workers, strict=options["strict"],
-                           warn=warn)
-        _check_square(test, options["test"])
-        if test.image_shape[0] != size:
-            s = test.image_shape[0]
-            raise ValueError(f"{options['test']}: holds {s}x{s} images but the model takes "
-                             f"{size}x{size} images")
+        test = open_images(options["test"], size, options["strict"], workers)
+        check_image_size(test.image_shape[0], size, options["test"])
         test = test.relabel(classes)
     validation = None
     if options["validation_split"]:
+        check_split(labels, classes, options["validation_split"], options["data"],
+                    "--validation-split", "validation split")
         train_rows, val_rows = train_test_split(
             np.arange(source.n_examples), test_size=options["validation_split"],
             stratify=labels, random_state=options["seed"],
@@ -235,12 +233,6 @@ def _prepare_stream(options, resumed, workers):
         "monitor": monitor, "monitor_name": "val" if validation else "test",
         "validation_data": monitor, "validation": validation, "test": test,
     }
-
-
-def _check_square(source, path):
-    shape = source.image_shape
-    if len(shape) != 3 or shape[0] != shape[1]:
-        raise ValueError(f"{path}: images are {shape[0]}x{shape[1]}; mlpkit needs square images")
 
 
 def _prepare(options, resumed):
@@ -265,6 +257,8 @@ def _prepare(options, resumed):
         test = load_labeled(options["test"], size, classes, options["strict"])
     validation = None
     if options["validation_split"]:
+        check_split(labels, classes, options["validation_split"], options["data"],
+                    "--validation-split", "validation split")
         images, val_images, labels, val_labels = train_test_split(
             images, labels, test_size=options["validation_split"], stratify=labels,
             random_state=options["seed"],

@@ -344,6 +344,35 @@ def test_bad_hdf5_files(tmp_path):
     assert_error(mlpkit_cmd("train", not_h5), 1, "not a readable HDF5 file")
 
 
+def test_float_pixels_are_refused_streamed_or_not(tmp_path):
+    """Float images in an HDF5 file are not pixels 0..255 (the model scales by 1/255): refused
+    before training, in memory and streamed alike."""
+    rng = np.random.default_rng(0)
+    floats = _h5(tmp_path / "floats.h5", train_set_x=rng.random((6, 8, 8, 3), np.float32),
+                 train_set_y=np.arange(6) % 2)
+    for stream in ("--no-stream", "--stream"):
+        assert_error(mlpkit_cmd("train", floats, stream, "--epochs", 1), 1,
+                     "expected uint8 pixels in 0..255")
+
+
+def test_a_bad_out_or_split_is_refused_before_training(tmp_path):
+    rng = np.random.default_rng(0)
+    data = _h5(tmp_path / "d.h5", train_set_x=rng.integers(0, 256, (6, 8, 8, 3), np.uint8),
+               train_set_y=np.arange(6) % 2)
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    result = mlpkit_cmd("train", data, "--out", folder)
+    assert_error(result, 1, "is a directory; expected a file name such as model.npz")
+    assert "training" not in result.stdout  # refused before any epoch
+    assert_error(mlpkit_cmd("evaluate", tmp_path / "no.npz", data, "--mislabeled", folder), 1,
+                 "is a directory")
+    for stream in ("--no-stream", "--stream"):
+        assert_error(mlpkit_cmd("train", data, stream, "--validation-split", "0.95"), 1,
+                     "cannot hold out a stratified validation split of 0.95 from 6 images of 2 "
+                     "classes; every class needs images on both sides: change "
+                     "--validation-split")
+
+
 def test_hdf5_size_must_match(tmp_path, cat_model, cat_data_dir):
     rng = np.random.default_rng(0)
     small = _h5(tmp_path / "small.h5", test_set_x=rng.integers(0, 256, (6, 32, 32, 3), np.uint8),

@@ -83,6 +83,7 @@ def test_resume_refuses_new_settings_and_finished_runs(tmp_path, tiny_h5):
     assert_ok(mlpkit_cmd("train", tiny_h5, "--hidden", "3", "--epochs", "5", "--out", model))
     assert_error(mlpkit_cmd("train", "--resume", model, "--epochs", "9"), 2,
                  "--resume continues the recorded run with its own settings; drop --epochs")
+    assert_error(mlpkit_cmd("train", tiny_h5, "--resume", model), 2, "drop DATA")
     assert_error(mlpkit_cmd("train", "--resume", model), 1, "already finished (5 of 5 epochs)")
     assert_error(mlpkit_cmd("train"), 2, "DATA is required (or --resume MODEL")
     net = tmp_path / "net.npz"
