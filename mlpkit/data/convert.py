@@ -26,7 +26,8 @@ def convert_image_folder(folder, out, image_size=64, *, prefix="train", strict=F
     Decoding runs on `workers` threads. An unreadable image is skipped with a warning (`warn`),
     or is an error under strict=True. The file is written under a temporary name in the same
     folder and renamed at the end, so `out` is either absent (or its old contents) or
-    complete. progress(n) is called with the number of images done. Returns a summary dict."""
+    complete. progress(n) is called with the number of images done (read or skipped: m in
+    all). Returns a summary dict."""
     import h5py
 
     source = ImageFolderSource(folder, image_size, workers=workers, strict=strict, warn=warn,
@@ -47,15 +48,21 @@ def convert_image_folder(folder, out, image_size=64, *, prefix="train", strict=F
                                   chunks=(per_chunk, s, s, 3), maxshape=(None, s, s, 3))
             labels = np.empty(m, np.int64)
             kept = np.empty(m, np.int64)
-            n = 0
+            rank = np.empty(m, np.int64)  # where each image comes in `order`
+            rank[order] = np.arange(m)
+            n = attempted = 0
             for images, positions in source.decoded(order, batch):
                 k = positions.size
                 x[n : n + k] = images
                 labels[n : n + k] = source.labels[positions]
                 kept[n : n + k] = positions
                 n += k
-                if progress is not None:
-                    progress(len(positions))
+                if progress is not None:  # the images tried so far, skipped ones included
+                    done = int(rank[positions[-1]]) + 1
+                    progress(done - attempted)
+                    attempted = done
+            if progress is not None and attempted < m:  # unreadable images at the end
+                progress(m - attempted)
             if n < m:
                 x.resize(n, axis=0)
             counts = np.bincount(labels[:n], minlength=len(source.classes))

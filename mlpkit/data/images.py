@@ -58,7 +58,7 @@ def decode_image(data: bytes, image_size: int = 64, name: str = "image") -> np.n
         with Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS) as img:
             pixels = img.width * img.height
             if Image.MAX_IMAGE_PIXELS is not None and pixels > Image.MAX_IMAGE_PIXELS:
-                raise Image.DecompressionBombError(f"{img.width}x{img.height} = {pixels} pixels")
+                raise Image.DecompressionBombError(f"{img.width}x{img.height} = {pixels}")
             img.load()
             return _to_rgb(img, image_size)
     except Image.UnidentifiedImageError:
@@ -66,9 +66,12 @@ def decode_image(data: bytes, image_size: int = 64, name: str = "image") -> np.n
             f"{name}: not an image in a supported format (JPEG, PNG, GIF, BMP, WebP)"
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        # ours gives the image's size; Pillow's own (past twice the limit) quotes that other
+        # limit, which would contradict the one named here
+        size = f" ({e} pixels)" if str(e).split(" = ")[-1].isdigit() else ""
         raise ValueError(
             f"{name}: refused as a possible decompression bomb: more than "
-            f"{Image.MAX_IMAGE_PIXELS} pixels ({e})"
+            f"{Image.MAX_IMAGE_PIXELS} pixels{size}"
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise ValueError(f"{name}: corrupt or truncated image ({e})") from None

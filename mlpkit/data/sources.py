@@ -10,8 +10,9 @@ does (x / 255 in the source's dtype), then standardized if a fitted `Standardize
 (`fit_standardizer()` computes one in a streaming pass); float data is cast. Class labels become
 the network's targets per batch: a 0/1 row for 2 classes, one-hot columns for more.
 
-A batch (its X) is valid until the source has produced a few more (a ring of buffers); copy it
-to keep it.
+A batch's X (and the images `decoded` gives) lives in a buffer the source reuses: it is valid
+only until the next batch is asked for, whatever the prefetching (a ring of buffers just large
+enough for it); copy it to keep it.
 """
 
 from __future__ import annotations
@@ -591,6 +592,8 @@ class NpySource(_FileArraySource):
             y_name = "y"
             if isinstance(y, (str, os.PathLike)):
                 y_name = str(y)
+                if not Path(y).exists():
+                    raise FileNotFoundError(f"{y}: no such file (y, the labels or targets)")
                 try:
                     y = np.load(y, allow_pickle=False)
                 except (OSError, ValueError) as e:
@@ -673,13 +676,16 @@ class ImageFilesSource(StreamingSource):
         if not self.paths:
             raise ValueError("no image files given")
         self.image_size = _check_size(image_size)
+        name = name or f"{len(self.paths)} image files"
         if labels is not None:
-            labels = np.asarray(labels)
-            if labels.shape != (len(self.paths),):
-                raise ValueError(f"{len(self.paths)} image files but labels of shape "
-                                 f"{labels.shape}")
+            labels, found = check_labels(labels, len(self.paths), name, "the file list",
+                                         "labels")
             if classes is None:
-                classes = [str(k) for k in range(int(labels.max()) + 1)]
+                classes = found
+            elif int(labels.max()) >= len(classes):
+                raise ValueError(f"{name}: label {int(labels.max())} has no class among the "
+                                 f"{len(classes)} classes {list(classes)}; expected labels "
+                                 f"0..{len(classes) - 1}")
         self.workers = cpu_count() if workers is None else check_int(workers, "workers", 0)
         self.prefetch = (2 * self.workers if prefetch is None
                          else check_int(prefetch, "prefetch", 1))
@@ -693,9 +699,8 @@ class ImageFilesSource(StreamingSource):
         self.warn = warnings.warn if warn is None else warn
         self._warned = set()  # files already reported (shared by subsets)
         size = self.image_size
-        super().__init__(name or f"{len(self.paths)} image files", len(self.paths),
-                         (size, size, 3), np.uint8, labels=labels, classes=classes,
-                         targets=targets, dtype=dtype, standardizer=standardizer)
+        super().__init__(name, len(self.paths), (size, size, 3), np.uint8, labels=labels,
+                         classes=classes, targets=targets, dtype=dtype, standardizer=standardizer)
 
     def images(self, positions):
         """The images at `positions`, decoded (uint8 (k, s, s, 3)), e.g. to show a few."""
@@ -809,7 +814,7 @@ class ImageFolderSource(ImageFilesSource):
 def open_source(path, image_size=64, *, workers=None, strict=False, warn=None, **options):
     """The streaming source for DATA as `mlpkit` reads it: a folder of class folders
     (ImageFolderSource), a `.npy` file (NpySource) or a course-style HDF5 file (HDF5Source,
-    grayscale images as RGB); options go to the source."""
+    grayscale images as RGB unless rgb=False); options go to the source."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
@@ -818,4 +823,5 @@ def open_source(path, image_size=64, *, workers=None, strict=False, warn=None, *
                                  **options)
     if path.suffix.lower() == ".npy":
         return NpySource(path, **options)
-    return HDF5Source(path, rgb=True, **options)
+    options.setdefault("rgb", True)
+    return HDF5Source(path, **options)

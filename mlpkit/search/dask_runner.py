@@ -15,7 +15,12 @@ pass the address, a `distributed.Client` or a cluster object as `executor`.
 from __future__ import annotations
 
 import math
+import os
+import socket
 import uuid
+
+from .runners import _Runner
+from .trials import _one_line, execute_trial, tune_malloc
 
 CONNECT_TIMEOUT = 10  # seconds to wait for a scheduler
 
@@ -71,18 +76,15 @@ def connect(address, timeout=CONNECT_TIMEOUT):
     return client
 
 
-def _one_line(error):
-    return " ".join(str(error).split()) or type(error).__name__
-
-
 def threads_per_host(client):
-    """{host: worker threads on that host} over the workers the scheduler knows now."""
+    """{host: worker threads on that host} over the workers the scheduler knows now (from
+    client.nthreads(): scheduler_info() lists only 5 workers in some distributed versions)."""
     from distributed.comm import get_address_host
 
     hosts = {}
-    for address, info in client.scheduler_info()["workers"].items():
+    for address, nthreads in client.nthreads().items():
         host = get_address_host(address)
-        hosts[host] = hosts.get(host, 0) + int(info.get("nthreads", 1))
+        hosts[host] = hosts.get(host, 0) + int(nthreads)
     return hosts
 
 
@@ -91,18 +93,23 @@ def blas_cap(cores, host_threads):
     return max(1, cores // max(1, host_threads))
 
 
-def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts):
+def _this_process():
+    return socket.gethostname(), os.getpid()
+
+
+def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts, caller=None):
     """One trial on a Dask worker: (index, row, status, the worker's address). blas_threads
     None: this machine's cores // the worker threads on its host (hosts, from the client; a
-    host it doesn't list, a worker that joined later, gets 1)."""
+    host it doesn't list, a worker that joined later, gets 1). caller: (host, pid) of the
+    process that submitted it; a worker inside that process (LocalCluster(processes=False))
+    leaves its malloc settings alone."""
     from distributed import get_worker
     from distributed.comm import get_address_host
     from joblib import cpu_count
 
-    from .trials import execute_trial, tune_malloc
-
     worker = get_worker()
-    tune_malloc()
+    if _this_process() != caller:  # a worker process, not the caller's own process
+        tune_malloc()
     data = _aligned(data)
     if blas_threads is None:
         host = get_address_host(worker.address)
@@ -132,7 +139,7 @@ def _aligned(data):
     return hit[1]
 
 
-class DaskRunner:
+class DaskRunner(_Runner):
     """Trials as tasks on a Dask cluster: executor is a distributed.Client, a cluster object
     or a scheduler address (connected with CONNECT_TIMEOUT and closed at the end)."""
 
@@ -148,12 +155,6 @@ class DaskRunner:
         else:
             self.client = executor
         self._data = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def start(self, data, train_fn, fixed):
         self.train_fn, self.fixed = train_fn, fixed
@@ -181,8 +182,8 @@ class DaskRunner:
         for index, params, label in tasks:
             future = self.client.submit(
                 dask_trial, index, params, self._data, self.train_fn, self.fixed,
-                self.blas_threads, hosts, key=f"mlpkit-{label}-{run}", pure=False,
-                retries=self.retries,
+                self.blas_threads, hosts, _this_process(), key=f"mlpkit-{label}-{run}",
+                pure=False, retries=self.retries,
             )
             futures[future] = (index, params)
         try:

@@ -32,14 +32,21 @@ class SearchFolder:
     """Open `out` for the search `description` (a JSON-able dict of what identifies it).
 
     A folder holding another search's results raises SearchFolderMismatch (naming what
-    differs) unless force, which discards them."""
+    differs), and an unreadable search.json (or one of another version) a ValueError, unless
+    force, which discards them."""
 
     def __init__(self, out, description, force=False):
         self.path = Path(out)
         if self.path.exists() and not self.path.is_dir():
             raise NotADirectoryError(f"{self.path}: exists and is not a folder")
         self.description = _plain(description)
-        state = self.read_state(self.path)
+        try:
+            state = self.read_state(self.path)
+        except ValueError as e:
+            if not force:
+                raise ValueError(f"{e}; use force (--force) to discard it and its {RESULTS} "
+                                 "and start over, or another output folder") from None
+            state = None  # discarded with results.csv below
         results = self.path / RESULTS
         if state is None and results.exists() and not force:
             raise SearchFolderMismatch(

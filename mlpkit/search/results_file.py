@@ -6,8 +6,9 @@ Each row holds the trial's round and index, its parameters and metrics, its stat
 "diverged", "failed"), error message, seconds, the worker that ran it, when it finished (UTC)
 and its key: round, index and a hash of the parameters, which identify the trial in a rerun.
 Cells are written so that reading them back gives the same Python values: numbers exactly
-(repr), lists, booleans and null as JSON, other strings as they are (quoted as JSON only when
-they would read back as something else); an empty cell is None.
+(repr), lists, booleans and null as JSON (NumPy scalars and arrays as the Python numbers and
+lists they hold), other strings as they are (quoted as JSON only when they would read back as
+something else); an empty cell is None.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from ..io.files import atomic_write
 
 HEAD = ("round", "trial")
@@ -30,16 +33,28 @@ BOOKKEEPING = (*HEAD, *TAIL)
 
 def trial_key(round_number, index, params):
     """The trial's identity in a results file: "r<round>-t<index>-<hash of its parameters>"."""
-    text = json.dumps(params, sort_keys=True, default=_object_hash, allow_nan=True)
+    text = json.dumps(params, sort_keys=True, default=_key_default, allow_nan=True)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     return f"r{round_number}-t{index}-{digest}"
 
 
-def _object_hash(obj):
-    """A value JSON can't hold (e.g. an optimizer instance), by its type and content."""
+def _numpy_value(obj):
+    """A NumPy scalar or array as the Python value it holds (as its row reads back), else
+    NotImplemented."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return NotImplemented
+
+
+def _key_default(obj):
+    """A value JSON can't hold: a NumPy one as its Python value (so that np.int64(4) and 4 give
+    the same key), any other (e.g. an optimizer instance) by its type and content."""
     from joblib import hash as joblib_hash
 
-    return f"{type(obj).__qualname__}:{joblib_hash(obj)}"
+    value = _numpy_value(obj)
+    return f"{type(obj).__qualname__}:{joblib_hash(obj)}" if value is NotImplemented else value
 
 
 class ResultsFile:
@@ -69,7 +84,8 @@ class ResultsFile:
 
     def record(self, round_number, index, params, row, status, worker):
         """Append the finished trial (params, its row from run_trial, status, worker) and
-        fsync; returns the row as it reads back from the file."""
+        fsync; returns the row as it reads back from the file. A row that brings new columns
+        adds them (None) to the rows recorded before, the dicts already returned included."""
         key = trial_key(round_number, index, params)
         if key in self._rows:
             return self._rows[key]
@@ -80,6 +96,10 @@ class ResultsFile:
         header = _header_for(self._header or (), full)
         if header != self._header:
             self._rewrite(header, [*self._rows.values(), full])
+            for stored in self._rows.values():  # as they would read back from the file now
+                widened = {name: stored.get(name) for name in header}
+                stored.clear()
+                stored.update(widened)
         else:
             self._append(full)
         stored = self._decode({name: _encode(full.get(name)) for name in self._header})
@@ -162,7 +182,13 @@ def _encode(value):
         return value if plain else json.dumps(value)
     if isinstance(value, float) and not math.isfinite(value):
         return json.dumps(value)  # NaN, Infinity, -Infinity
-    return json.dumps(value, default=repr)
+    return json.dumps(value, default=_cell_default)
+
+
+def _cell_default(obj):
+    """A value JSON can't hold: a NumPy one as its Python value, any other as its repr."""
+    value = _numpy_value(obj)
+    return repr(obj) if value is NotImplemented else value
 
 
 def _reads_as_json(text):

@@ -178,7 +178,8 @@ class FuturesRunner(_Runner):
             with threadpool_limits(limits=cap):
                 yield from self._collect(tasks, None)
         else:
-            yield from self._collect(tasks, self.blas_threads or -(workers or cpu_count()))
+            # cores // workers on the worker's machine; 1 where the executor doesn't say
+            yield from self._collect(tasks, self.blas_threads or (-workers if workers else 1))
 
     def _collect(self, tasks, blas):
         futures = {

@@ -80,10 +80,7 @@ class SpaceFileError(ValueError):
 def load_space(path):
     """(space, fixed) from a TOML space file: space {name: distribution}, fixed {name: value}."""
     path = Path(path)
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
+    tomllib = _tomllib()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -99,11 +96,16 @@ def load_space(path):
 
 def default_space():
     """(space, fixed) of DEFAULT_SPACE: what `mlpkit search` samples without --space."""
+    return parse_space(_tomllib().loads(DEFAULT_SPACE), source="the default space")
+
+
+def _tomllib():
+    """The TOML reader: tomllib (Python 3.11+) or tomli, its backport."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
-    return parse_space(tomllib.loads(DEFAULT_SPACE), source="the default space")
+    return tomllib
 
 
 def parse_space(table, source="space"):

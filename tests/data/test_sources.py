@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import warnings
 
 import h5py
@@ -660,3 +661,71 @@ def test_warnings_go_to_warnings_warn_by_default(folder_with_a_broken_image):
         for _ in source.batches(np.arange(source.n_examples), 8):
             pass
     assert len(caught) == 1 and "broken.png" in str(caught[0].message)
+
+
+def test_image_files_labels_are_checked(tmp_path, images):
+    x, _ = images
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"p{i}.png")
+        Image.fromarray(x[i]).save(paths[-1])
+    for labels, message in [([0, -1, 1], "negative labels"), ([0, 0.5, 1], "integer class"),
+                            ([0, 1], r"holds 3 images but labels has shape \(2,\)")]:
+        with pytest.raises(ValueError, match=message):
+            ImageFilesSource(paths, labels, image_size=6)
+    with pytest.raises(ValueError, match=r"label 2 has no class among the 2 classes "
+                                         r"\['cat', 'dog'\]; expected labels 0..1"):
+        ImageFilesSource(paths, [0, 1, 2], ["cat", "dog"], image_size=6)
+    source = ImageFilesSource(paths, [0.0, 1.0, 2.0], image_size=6, workers=0)
+    assert source.classes == ["0", "1", "2"] and source.labels.dtype == np.int64
+    assert next(source.batches(np.arange(3), 3)).Y.shape == (3, 3)
+
+
+def test_open_source_passes_rgb_on_to_an_hdf5_file(tmp_path, images):
+    x, _ = images
+    gray = write_h5(tmp_path / "gray.h5", x[:4, :, :, 0], np.array([0, 1, 0, 1]))
+    assert open_source(gray, rgb=False).image_shape == (6, 6)
+    assert open_source(gray, rgb=True).image_shape == (6, 6, 3)
+
+
+def test_a_missing_y_file_is_a_file_not_found_error(files, tmp_path):
+    _, npy = files
+    with pytest.raises(FileNotFoundError, match=r"absent\.npy: no such file"):
+        NpySource(npy, tmp_path / "absent.npy")
+
+
+@pytest.mark.parametrize("kind, options", [("h5", {}), ("h5", {"prefetch": 2}),
+                                           ("images", {"workers": 0}),
+                                           ("images", {"workers": 2})])
+def test_a_batch_is_valid_until_the_next_one_is_asked_for(files, tmp_path, images, kind,
+                                                          options):
+    """As the module's docstring says: copies of the batches held one at a time are the
+    batches, though the buffers are reused."""
+    x, y = images
+    if kind == "h5":
+        source = HDF5Source(files[0], read_buffer=1000, **options)
+    else:
+        source = ImageFolderSource(write_folder(tmp_path / "photos", x[:40], y[:40]), 6,
+                                   **options)
+    order = np.arange(source.n_examples)
+    held = []
+    with sources_module.closing_batches(source, order, 4) as batches:
+        for batch in batches:
+            held.append((batch.X, batch.X.copy()))
+            time.sleep(0.002)  # give the prefetching a chance to run ahead
+            np.testing.assert_array_equal(*held[-1])
+    whole = source.full_batch().X
+    np.testing.assert_array_equal(np.hstack([copy for _, copy in held]), whole)
+    if not options.get("prefetch") and not options.get("workers"):
+        assert np.shares_memory(held[0][0], held[1][0])  # the next batch overwrote it
+
+
+def test_convert_progress_counts_the_skipped_images(folder_with_a_broken_image, tmp_path):
+    counts = []
+    summary = convert_image_folder(folder_with_a_broken_image, tmp_path / "out.h5", 6,
+                                   workers=0, warn=lambda m: None, progress=counts.append)
+    assert summary["skipped"] == 1 and sum(counts) == 31
+    counts.clear()
+    convert_image_folder(folder_with_a_broken_image, tmp_path / "kept.h5", 6, shuffle=False,
+                         workers=2, warn=lambda m: None, progress=counts.append)
+    assert sum(counts) == 31  # broken.png is the last file here

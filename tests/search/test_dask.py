@@ -94,6 +94,42 @@ def test_each_worker_gets_the_data_once_and_caps_blas_from_its_machine(local_clu
     assert blas_cap(16, 4) == 4 and blas_cap(2, 2) == 1 and blas_cap(2, 8) == 1
 
 
+class SixWorkerClient:
+    """A client with 6 one-thread workers on one host and a 4-thread one on another, whose
+    scheduler_info() lists only 5 workers (as distributed 2025.4 to mid-2026 do)."""
+
+    def nthreads(self):
+        workers = {f"tcp://10.0.0.1:{4000 + i}": 1 for i in range(6)}
+        return {**workers, "tcp://10.0.0.2:4000": 4}
+
+    def scheduler_info(self):
+        workers = list(self.nthreads().items())[:5]
+        return {"workers": {address: {"nthreads": n} for address, n in workers}}
+
+
+def test_threads_per_host_counts_every_worker():
+    assert threads_per_host(SixWorkerClient()) == {"10.0.0.1": 6, "10.0.0.2": 4}
+
+
+def test_in_process_workers_leave_the_callers_malloc_alone(tmp_path):
+    from mlpkit.search import trials
+
+    cluster = distributed.LocalCluster(n_workers=6, threads_per_worker=1, processes=False,
+                                       dashboard_address=None, local_directory=tmp_path)
+    before = list(trials._MALLOC_TUNED)
+    trials._MALLOC_TUNED.clear()
+    try:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            assert list(threads_per_host(client).values()) == [6]
+        rows = run_trials([{"i": i} for i in range(6)], (np.ones((2, 3)), None, None, None),
+                          what_a_worker_sees, progress=False, executor=cluster)
+        assert len(rows) == 6 and all(row["shared"] for row in rows)
+        assert trials._MALLOC_TUNED == []  # the trials ran in this process: never tuned here
+    finally:
+        trials._MALLOC_TUNED[:] = before
+        cluster.close()
+
+
 def test_failed_trials_on_dask_are_rows(local_cluster, tmp_path):
     results = random_search(fails_on_odd_hidden, {"hidden": IntUniform(1, 9)}, 10,
                             None, None, None, None, seed=0, progress=False,

@@ -1,6 +1,7 @@
 """Trials on concurrent.futures executors, failed trials, and a search recorded in an output
 folder: appended as trials finish, continued after an interruption, refused when different."""
 
+import concurrent.futures
 import math
 import multiprocessing
 import os
@@ -99,6 +100,38 @@ def test_a_thread_pool_caps_blas_for_the_whole_process():
     assert {row["blas_threads"] for row in rows} == {max(1, cpu_count() // 2)}
     assert {row["pid"] for row in rows} == {os.getpid()}
     assert not any(row["malloc_tuned"] for row in rows)  # never in the caller's own process
+
+
+class InlineExecutor(concurrent.futures.Executor):
+    """An executor that doesn't say how many workers it has (no _max_workers): it runs each
+    task at once, in this process, as if on a machine with `cores` cores."""
+
+    def __init__(self, cores):
+        self.cores = cores
+
+    def submit(self, fn, *args, **kwargs):
+        import joblib
+
+        future = concurrent.futures.Future()
+        real, joblib.cpu_count = joblib.cpu_count, lambda: self.cores
+        try:
+            future.set_result(fn(*args, **kwargs))
+        finally:
+            joblib.cpu_count = real
+        return future
+
+
+def test_an_executor_that_does_not_say_its_workers_gets_one_blas_thread_per_trial():
+    from joblib import cpu_count
+
+    executor = InlineExecutor(4 * cpu_count())  # a worker machine with more cores than this
+    rows = run_trials([{"i": i} for i in range(2)], (np.ones(2), None, None, None),
+                      what_a_worker_sees, progress=False, executor=executor)
+    assert {row["blas_threads"] for row in rows} == {1}
+    executor._max_workers = 2  # one that says: the worker machine's cores // 2
+    rows = run_trials([{"i": i} for i in range(2)], (np.ones(2), None, None, None),
+                      what_a_worker_sees, progress=False, executor=executor)
+    assert {row["blas_threads"] for row in rows} == {2 * cpu_count()}
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

@@ -2,6 +2,8 @@
 the output folder (a different search is refused unless forced)."""
 
 import csv
+import hashlib
+import json
 import math
 
 import pytest
@@ -112,3 +114,59 @@ def test_a_folder_with_results_but_no_state_is_refused(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(NotADirectoryError):
         SearchFolder(tmp_path / "file", DESCRIPTION)
+
+
+@pytest.mark.parametrize("state", ["{not json", '{"format": "mlpkit-search", "version": 99}'])
+def test_force_discards_an_unreadable_state_and_its_results(tmp_path, state):
+    folder = SearchFolder(tmp_path, DESCRIPTION)
+    folder.results.record(1, 0, {"x": 1}, {"x": 1, "dev_score": 0.5, "seconds": 0.0,
+                                           "error": None}, "ok", "w")
+    (tmp_path / "search.json").write_text(state)
+    with pytest.raises(ValueError, match="search.json: .*; use force"):
+        SearchFolder(tmp_path, DESCRIPTION)
+    forced = SearchFolder(tmp_path, DESCRIPTION, force=True)
+    assert len(forced.results) == 0 and not (tmp_path / "results.csv").exists()
+    assert SearchFolder.read_state(tmp_path)["search"] == DESCRIPTION
+
+
+def test_numpy_params_read_back_as_python_values_with_the_same_key(tmp_path):
+    import numpy as np
+
+    from mlpkit.search import run_trials
+
+    calls = []
+
+    def score(params, X, Y, X_dev, Y_dev):
+        calls.append(params)
+        return float(params["hidden"])
+
+    trials = [{"hidden": h, "sizes": np.arange(h), "on": np.bool_(h % 2),
+               "rate": np.float32(0.5)} for h in np.arange(1, 4)]
+    path = tmp_path / "results.csv"
+    rows = run_trials(trials, (None,) * 4, score, progress=False, results_file=path)
+    for h, row in enumerate(rows, start=1):
+        assert row["hidden"] == h and type(row["hidden"]) is int
+        assert row["sizes"] == list(range(h)) and row["on"] is bool(h % 2)
+        assert row["rate"] == 0.5
+    assert ResultsFile(path).rows() == rows
+    plain = [{"hidden": int(t["hidden"]), "sizes": t["sizes"].tolist(), "on": bool(t["on"]),
+              "rate": 0.5} for t in trials]
+    assert [trial_key(1, i, p) for i, p in enumerate(plain)] == [row["key"] for row in rows]
+    calls.clear()
+    again = run_trials(plain, (None,) * 4, score, progress=False, results_file=path)
+    assert again == rows and calls == []  # found in the file, not run again
+    # plain Python values keep the keys that files written before hold
+    digest = hashlib.sha256(json.dumps(PARAMS, sort_keys=True).encode()).hexdigest()[:12]
+    assert trial_key(2, 3, PARAMS) == f"r2-t3-{digest}"
+
+
+def test_rows_recorded_before_get_the_columns_added_later(tmp_path):
+    results = ResultsFile(tmp_path / "results.csv")
+    first = results.record(1, 0, {"x": 1}, {"x": 1, "dev_score": 0.1, "seconds": 0.0,
+                                            "error": None}, "ok", "w")
+    results.record(1, 1, {"x": 2, "y": 3}, {"x": 2, "y": 3, "dev_score": 0.5, "dev_cost": 0.7,
+                                            "seconds": 0.0, "error": None}, "ok", "w")
+    assert first["y"] is None and first["dev_cost"] is None
+    assert results.rows() == ResultsFile(tmp_path / "results.csv").rows()
+    assert [list(row) for row in results.rows()] == [list(row) for row in ResultsFile(
+        tmp_path / "results.csv").rows()]
