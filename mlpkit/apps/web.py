@@ -75,7 +75,7 @@ class Predictions(BaseModel):
 
 
 class FileError(BaseModel):
-    index: int = Field(description="position of the file in the request, from 0")
+    index: int = Field(description="position of the file among the request's files, from 0")
     filename: str
     detail: str
 
@@ -185,6 +185,7 @@ class _Parts:
 
     def __init__(self):
         self.parts = []
+        self.complete = False  # the closing boundary was read
         self._header_name = self._header_value = b""
         self._headers = {}
         self._data = []
@@ -198,7 +199,11 @@ class _Parts:
             "on_headers_finished": self._headers_done,
             "on_part_data": self._part_data,
             "on_part_end": self._end,
+            "on_end": self._complete,
         }
+
+    def _complete(self):
+        self.complete = True
 
     def _begin(self):
         self._headers, self._data = {}, []
@@ -260,12 +265,15 @@ async def read_uploads(request: Request, max_bytes: int):
             if received > max_bytes:
                 raise _too_large(max_bytes)
             parser.write(chunk)
-        parser.finalize()
+        parser.finalize()  # (which checks nothing: a truncated body is caught below)
     except MultipartParseError as e:
         raise UploadError(400, f"malformed multipart body ({e})", close=True) from None
     except ClientDisconnect:
         raise UploadError(400, "the client went away before the end of its upload",
                           close=True) from None
+    if not parts.complete:
+        raise UploadError(400, "malformed multipart body: it ends before its closing boundary "
+                               "(truncated)", close=True)
     uploads = []
     for field, filename, data in parts.parts:
         if field != FIELD or (not filename and not data):  # a form's empty file input
@@ -356,7 +364,7 @@ def create_app(model, metadata=None, max_upload_bytes=MAX_UPLOAD_BYTES, name="mo
             })
         return {"predictions": predictions}
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index():
         return HTMLResponse(page, headers=PAGE_HEADERS)
 
@@ -388,11 +396,15 @@ def create_app(model, metadata=None, max_upload_bytes=MAX_UPLOAD_BYTES, name="mo
     async def get_model():
         return JSONResponse(card)
 
-    @app.api_route("/health", methods=["GET", "HEAD"], summary="200 while the server runs")
+    @app.get("/health", summary="200 while the server runs")
     async def health():
         return {"status": "ok", "model": name}
 
-    @app.get("/favicon.ico", include_in_schema=False)
+    @app.head("/health", include_in_schema=False)  # its own route: one operation id each
+    async def health_head():
+        return Response(status_code=200)
+
+    @app.api_route("/favicon.ico", methods=["GET", "HEAD"], include_in_schema=False)
     async def favicon():
         return Response(icon, media_type="image/svg+xml")
 

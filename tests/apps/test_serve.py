@@ -60,6 +60,8 @@ def test_health_page_and_static_files(cat_server):
     r = httpx.get(f"{cat_server.url}/health")
     assert r.status_code == 200 and r.json() == {"status": "ok", "model": "cat.npz"}
     assert httpx.head(f"{cat_server.url}/health").status_code == 200
+    for path in ("/", "/favicon.ico"):
+        assert httpx.head(f"{cat_server.url}{path}").status_code == 200, path
 
     page = httpx.get(f"{cat_server.url}/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
@@ -132,6 +134,8 @@ def test_openapi_and_its_docs_work_offline(cat_server):
     assert form["properties"]["files"]["items"]["format"] == "binary"
     assert {"200", "400", "413", "415", "422"} <= set(predict["responses"])
     assert "get" in schema["paths"]["/api/model"] and "get" in schema["paths"]["/health"]
+    ids = [op["operationId"] for path in schema["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids)), ids  # no duplicate operation ids
     for page in ("docs", "redoc"):
         html = httpx.get(f"{cat_server.url}/{page}")
         assert html.status_code == 200
@@ -197,6 +201,11 @@ def test_requests_without_files_wrong_paths_and_methods(cat_server, cat_photos):
                400, "malformed multipart body")
     assert_bad(httpx.post(url, content=b"x", headers={"content-type": "multipart/form-data"}),
                400, "no boundary")
+    truncated = (b'--xyz\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
+                 b"Content-Type: image/png\r\n\r\nabc")  # no closing --xyz--
+    assert_bad(httpx.post(url, content=truncated,
+                          headers={"content-type": "multipart/form-data; boundary=xyz"}),
+               400, "ends before its closing boundary (truncated)")
     assert_serves(cat_server, photo)
     for path in ("/nope", "/api/nothing", "/static/nothing.js", "/static/../../pyproject.toml",
                  "/static/%2e%2e/%2e%2e/cmd_serve.py"):

@@ -189,20 +189,27 @@
 
   async function pump() {
     sending = true;
-    await modelReady;
-    while (queue.length) {
-      const items = queue.splice(0, queue.length);
-      if (!model) {
-        items.forEach((item) => showError(item, "the model card could not be loaded"));
-        continue;
+    try {
+      await modelReady;
+      while (queue.length) {
+        const items = queue.splice(0, queue.length);
+        if (!model) {
+          items.forEach((item) => showError(item, "the model card could not be loaded"));
+          continue;
+        }
+        for (const batch of batches(items)) {
+          try {
+            await send(batch);
+          } catch (error) {  // an answer the page cannot show: say so, and go on
+            batch.forEach((item) => showError(item, `unexpected answer (${error})`));
+          }
+          updateSummary();
+        }
       }
-      for (const batch of batches(items)) {
-        await send(batch);
-        updateSummary();
-      }
+    } finally {
+      sending = false;
+      updateSummary();
     }
-    sending = false;
-    updateSummary();
   }
 
   async function send(batch) {
@@ -226,7 +233,12 @@
       const bad = new Map(body.errors.map((e) => [e.index, e.detail]));
       const rest = batch.filter((item, i) => !bad.has(i));
       batch.forEach((item, i) => bad.has(i) && showError(item, bad.get(i)));
-      if (rest.length && rest.length < batch.length) await send(rest);
+      if (rest.length === batch.length) {  // none of the errors matched: mark them all
+        const detail = typeof body.detail === "string" ? body.detail : "unreadable image";
+        rest.forEach((item) => showError(item, detail));
+      } else if (rest.length) {
+        await send(rest);
+      }
     } else {
       const detail = body && typeof body.detail === "string" ? body.detail
         : `the server answered ${response.status} ${response.statusText}`;
