@@ -8,6 +8,7 @@ command-line usage, 1 for failures (missing or unreadable files, data that doesn
 
 from __future__ import annotations
 
+import os
 import sys
 
 from . import (
@@ -52,6 +53,9 @@ def main(argv=None):
     except UsageError as e:
         print(f"{PROG} {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`mlpkit evaluate ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        return 141
     except (ValueError, TypeError, OSError, FloatingPointError) as e:
         print(f"{PROG}: error: {one_line(e)}", file=sys.stderr)
         return 1

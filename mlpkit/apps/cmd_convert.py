@@ -3,6 +3,8 @@ course's layout, for `mlpkit train --stream`."""
 
 from __future__ import annotations
 
+import argparse
+import re
 import sys
 
 from .cli_common import IMAGE_SIZE, PROG, int_at_least, warn
@@ -45,7 +47,7 @@ def add_parser(commands):
     convert.add_argument("out", metavar="OUT", help="the HDF5 file to write (e.g. photos.h5)")
     convert.add_argument("--image-size", type=int_at_least(1), default=IMAGE_SIZE, metavar="S",
                          help=f"resize the images to SxS (default: {IMAGE_SIZE})")
-    convert.add_argument("--prefix", default="train",
+    convert.add_argument("--prefix", default="train", type=_prefix,
                          help="dataset names <prefix>_set_x, ... (default: train)")
     convert.add_argument("--strict", action="store_true",
                          help="fail on unreadable image files instead of skipping them")
@@ -56,3 +58,11 @@ def add_parser(commands):
     convert.add_argument("--seed", type=int_at_least(0), default=0,
                          help="seed of the stored order (default: 0)")
     convert.set_defaults(run=run)
+
+
+def _prefix(text):
+    """A dataset name prefix: letters, digits and underscores (the names are <prefix>_set_x)."""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", text):
+        raise argparse.ArgumentTypeError(
+            f"expected letters, digits or underscores (as in train or test), got {text!r}")
+    return text

@@ -22,6 +22,7 @@ from .cli_common import (
     load_images,
     load_labeled,
     open_images,
+    warn,
 )
 
 # Defaults of `mlpkit train`, measured on the course's cat data (see README, "Command line").
@@ -56,6 +57,9 @@ def run(args):
                          "model.npz")
     if options["stream"] is None:
         options["stream"] = _should_stream(options)
+    if args.workers is not None and not options["stream"]:
+        warn("--workers sets the decoding threads of a streamed run; this run loads the images "
+             "in memory, decoded in one thread (add --stream to decode with --workers threads)")
     data = (_prepare_stream(options, resumed, args.workers) if options["stream"]
             else _prepare(options, resumed))
     model, net = data["model"], data["model"].network

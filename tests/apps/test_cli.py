@@ -235,6 +235,24 @@ def test_gradcheck_fails_with_a_coarse_step():
     assert result.stdout.splitlines()[-1] == "FAIL"
 
 
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    """`mlpkit ... | head`: the pipe closed before the output is written is exit 141 (as a
+    shell reports SIGPIPE), with no error line and no traceback."""
+    process = subprocess.Popen([sys.executable, "-m", "mlpkit", "gradcheck"], env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # before the first line is printed
+    stderr = process.stderr.read()
+    assert process.wait(timeout=300) == 141, stderr
+    assert stderr == ""
+
+
+def test_convert_and_serve_options_are_checked(tmp_path):
+    assert_error(mlpkit_cmd("convert", tmp_path, tmp_path / "o.h5", "--prefix", "a/b"), 2,
+                 "expected letters, digits or underscores")
+    assert_error(mlpkit_cmd("serve", tmp_path / "m.npz", "--max-upload-mb", "1e-9"), 2,
+                 "must be in [0.000976562, 4096]")
+
+
 def test_demo(tmp_path):
     start = time.perf_counter()
     result = mlpkit_cmd("demo", "--out", tmp_path / "demo")
@@ -371,6 +389,17 @@ def test_a_bad_out_or_split_is_refused_before_training(tmp_path):
                      "cannot hold out a stratified validation split of 0.95 from 6 images of 2 "
                      "classes; every class needs images on both sides: change "
                      "--validation-split")
+
+
+def test_workers_without_streaming_says_it_has_no_effect(tmp_path):
+    rng = np.random.default_rng(0)
+    data = _h5(tmp_path / "d.h5", train_set_x=rng.integers(0, 256, (6, 8, 8, 3), np.uint8),
+               train_set_y=np.arange(6) % 2)
+    result = mlpkit_cmd("train", data, "--no-stream", "--workers", 2, "--epochs", 2,
+                        "--out", tmp_path / "m.npz")
+    assert_ok(result)
+    assert "mlpkit: warning: --workers sets the decoding threads of a streamed run" in (
+        result.stderr)
 
 
 def test_hdf5_size_must_match(tmp_path, cat_model, cat_data_dir):
