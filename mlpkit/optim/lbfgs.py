@@ -66,11 +66,9 @@ class Objective:
     def __init__(self, net, X, Y, l2, sample_weight):
         self.net, self.X, self.Y, self.l2, self.w = net, X, Y, l2, sample_weight
         self.theta = net.parameters.vector
-        self.evaluations = 0
 
     def __call__(self, x):
         self.theta[...] = x  # the parameters are views of theta
-        self.evaluations += 1
         net = self.net
         AL, caches = net.forward(self.X, training=True)
         cost = net.compute_cost(self.Y, caches, self.l2, self.w)

@@ -133,7 +133,6 @@ class CourseShuffle:
         return np.random.RandomState(self.seed + 1 + epoch).permutation(m)
 
 
-SHUFFLES = ("exact", "none", "course", True, False)
 
 
 def get_shuffle(shuffle, seed=None):

@@ -202,13 +202,13 @@ class Loop:
             history.val_scores.append(record["val_score"])
         if self.log is not None:
             self.log(self, record)
+        if not finite:  # before the rules: they never see a NaN
+            self._diverged(f"the cost became {cost}", rate, start)
+            return "diverged"
         stop = None
         for rule in self.rules:
             if rule.end_epoch(self, record, state.rules[rule.name]):
                 stop = "rule"
-        if not finite:
-            self._diverged(f"the cost became {cost}", rate, start)
-            return "diverged"
         state.epoch += 1
         for callback in self.callbacks:
             if callback.on_epoch_end(self):

@@ -18,7 +18,8 @@ from ..nn.backend import np
 @dataclass
 class History:
     """What happened in training: costs[i] is epoch i's cost (for full batch, the cost of
-    iteration i's forward pass before its update, as the course prints it)."""
+    iteration i's forward pass before its update, as the course prints it; for L-BFGS, the
+    cost after iteration i)."""
 
     costs: list = field(default_factory=list)
     learning_rates: list = field(default_factory=list)
