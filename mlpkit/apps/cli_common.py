@@ -80,7 +80,14 @@ def hidden_sizes(text):
 
 
 def warn(message):
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    """One warning line on stderr; above a running progress bar (tqdm's), not inside it."""
+    line = f"{PROG}: warning: {message}"
+    if "tqdm" in sys.modules:  # a bar may be running: tqdm.write keeps it intact
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)
+    else:
+        print(line, file=sys.stderr)
 
 
 def check_square(shape, path):

@@ -77,7 +77,9 @@ def run(args):
     checkpoints = [Checkpoint(model, out, args.checkpoint_every, metadata)] if (
         args.checkpoint_every) else []
     verb = "resuming" if resumed is not None else "training"
-    print(f"{verb} {net.layer_dims} on {data['m']} images of {model.classes} "
+    # a streamed folder counts its files: unreadable ones are found (and skipped) as it reads
+    what = "image files" if options["stream"] and hasattr(data["source"], "paths") else "images"
+    print(f"{verb} {net.layer_dims} on {data['m']} {what} of {model.classes} "
           f"(seed {options['seed']})" + (f" from epoch {done}" if done else "")
           + (", streamed from disk" if options["stream"] else ""))
     try:
