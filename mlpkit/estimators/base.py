@@ -58,7 +58,14 @@ from ..nn.network import Network
 from ..optim.lbfgs import LBFGS
 from ..optim.optimizers import Adam, GradientDescent, Momentum, NesterovMomentum, RMSprop
 from ..optim.schedules import SCHEDULES, get_schedule
-from ..training import ArraySource, InverseScaling, Loop, NoImprovement, TrainingState
+from ..training import (
+    ArraySource,
+    InverseScaling,
+    Loop,
+    NoImprovement,
+    TrainingInterrupted,
+    TrainingState,
+)
 from ..training.full_batch import run_lbfgs
 
 # scikit-learn's activation names -> the engine's
@@ -210,12 +217,12 @@ class BaseMLP(BaseEstimator):
                 "and network_.running_stats instead"
             )
 
-    def _adopt_user_layers(self):
-        """Build network_ from coefs_ and intercepts_ set by hand on an unfitted estimator (their
-        shapes give the layer sizes, their dtype the network's), as scikit-learn trains from
-        them."""
-        coefs = self.__dict__.pop("_user_coefs", None)
-        intercepts = self.__dict__.pop("_user_intercepts", None)
+    def _user_network(self):
+        """The network that coefs_ and intercepts_ set by hand on an unfitted estimator define
+        (their shapes give the layer sizes, their dtype the network's), as scikit-learn trains
+        from them. Only checks: `_adopt_user_network` takes it on once the call's data fit."""
+        coefs = self.__dict__.get("_user_coefs")
+        intercepts = self.__dict__.get("_user_intercepts")
         if coefs is None or intercepts is None:
             raise ValueError(
                 "to train from weights set by hand, set both coefs_ and intercepts_ (one array "
@@ -243,31 +250,61 @@ class BaseMLP(BaseEstimator):
                 "coefs_ and intercepts_ set by hand define a network without batch norm; use "
                 "batch_norm=False to train from them"
             )
-        self.out_activation_ = self._out_activation()
         net = Network(dims, hidden_activation=HIDDEN[self.activation],
-                      output_activation=OUTPUT[self.out_activation_], init="zeros")
+                      output_activation=OUTPUT[self._out_activation()], init="zeros")
         net.init = self.init
         parameters = {}
         for l, (W, b) in enumerate(zip(coefs, intercepts, strict=True), start=1):
             parameters[f"W{l}"], parameters[f"b{l}"] = W.T, b.reshape(-1, 1)
         net.parameters = parameters
+        return net
+
+    def _adopt_user_network(self, net):
+        """Train from `net` (`_user_network`): network_ and scikit-learn's attributes."""
+        self.__dict__.pop("_user_coefs", None)
+        self.__dict__.pop("_user_intercepts", None)
+        self.out_activation_ = self._out_activation()
         self.network_ = net
-        self.n_outputs_, self.n_layers_ = dims[-1], len(dims)
+        self.n_outputs_, self.n_layers_ = net.layer_dims[-1], len(net.layer_dims)
         for name, value in (("n_iter_", 0), ("t_", 0), ("loss_curve_", [])):
             if not hasattr(self, name):
                 setattr(self, name, value)
         if "_training" not in self.__dict__:
             self._training = None
 
+    def _check_continuation(self, net, layer_dims):
+        """warm_start and partial_fit continue `net` as it is: its layer sizes, batch norm and
+        activations must be the ones this call asks for."""
+        if net.layer_dims != layer_dims or net.batch_norm != self.batch_norm:
+            raise ValueError(
+                f"warm_start/partial_fit needs the same architecture: the model has layers "
+                f"{net.layer_dims} (batch_norm={net.batch_norm}), this call gives "
+                f"{layer_dims} (batch_norm={self.batch_norm})"
+            )
+        hidden = HIDDEN[self.activation]
+        if any(g != hidden for g in net.hidden_activations):
+            fitted = next((k for k, v in HIDDEN.items() if v == net.hidden_activations[0]),
+                          net.hidden_activations[0])
+            raise ValueError(
+                f"activation={self.activation!r}, but the fitted network's hidden layers use "
+                f"{fitted!r}: warm_start and partial_fit continue the fitted network. Set "
+                f"activation={fitted!r}, or fit anew (warm_start=False) to change it"
+            )
+
     # ------------------------------------------------------------------ parameters
     def _hidden_sizes(self):
+        """hidden_layer_sizes as a list of ints; scikit-learn's error for sizes <= 0, else
+        check_layer_sizes's (non-integers, say)."""
         try:
-            return check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
-        except ValueError:
+            sizes = np.ravel(np.asarray(self.hidden_layer_sizes, dtype=float))
+        except (TypeError, ValueError):
+            sizes = np.array([])
+        if (sizes <= 0).any():
             raise ValueError(
                 f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes!r} (expected "
                 "positive integers, one per hidden layer)."
-            ) from None
+            )
+        return check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
 
     def _keep_prob(self, n_hidden):
         """dropout (fraction dropped) -> the engine's keep_prob = 1 - dropout per hidden layer,
@@ -320,15 +357,14 @@ class BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None, incremental=False):
-        if incremental:
-            self._check_partial_fit()
         hidden = self._hidden_sizes()
         keep_prob = self._keep_prob(len(hidden))
         set_up = hasattr(self, "network_") or "_user_coefs" in self.__dict__ or (
             "_user_intercepts" in self.__dict__
         )
         first_pass = not set_up or (not self.warm_start and not incremental)
-        reset = first_pass or not hasattr(self, "n_features_in_")
+        # weights set by hand: n_features_in_ is X's until a call takes them on
+        reset = first_pass or not hasattr(self, "network_") or not hasattr(self, "n_features_in_")
         X, Y = self._validate_input(X, y, incremental, reset=reset)
         if sp.issparse(X):
             X = X.tocsr()  # mini-batches are rows
@@ -345,16 +381,12 @@ class BaseMLP(BaseEstimator):
             self.__dict__.pop("_user_intercepts", None)
             self._initialize(layer_dims, X.dtype)
             self._initialize_output(Y, sample_weight)
-        else:
-            if not hasattr(self, "network_"):
-                self._adopt_user_layers()
-            if (self.network_.layer_dims != layer_dims
-                    or self.network_.batch_norm != self.batch_norm):
-                raise ValueError(
-                    f"warm_start/partial_fit needs the same architecture: the model has layers "
-                    f"{self.network_.layer_dims} (batch_norm={self.network_.batch_norm}), "
-                    f"this call gives {layer_dims} (batch_norm={self.batch_norm})"
-                )
+        elif hasattr(self, "network_"):
+            self._check_continuation(self.network_, layer_dims)
+        else:  # coefs_ and intercepts_ set by hand: kept until they fit the data
+            net = self._user_network()
+            self._check_continuation(net, layer_dims)
+            self._adopt_user_network(net)
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, Y, sample_weight)
         else:
@@ -362,7 +394,8 @@ class BaseMLP(BaseEstimator):
         return self
 
     def _check_partial_fit(self):
-        """partial_fit trains on all of its data, so it has no validation split."""
+        """partial_fit trains on all of its data, so it has no validation split (checked once
+        per call, by partial_fit)."""
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
 
@@ -457,6 +490,7 @@ class BaseMLP(BaseEstimator):
                 lambda net: {"val_score": self._validation_score(X_val, y_val, w_val)}
             ),
             log=self._print_loss if self.verbose else None,
+            interruptible=True,
         )
         state = self._training
         if state.rng is None:
@@ -466,8 +500,9 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         try:
             loop.run(source, epochs, state)
-        except KeyboardInterrupt:
+        except TrainingInterrupted:  # back at the last completed epoch
             warnings.warn("Training interrupted by user.", stacklevel=4)
+            self._finish_interrupted(loop, state)
         finally:
             self._epochs_done(state, start_epoch)
         if not incremental and loop.stopped is None and self.n_iter_ == self.max_iter:
@@ -477,6 +512,15 @@ class BaseMLP(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
+
+    def _finish_interrupted(self, loop, state):
+        """What the end of an uninterrupted run does, after Ctrl-C: as scikit-learn, early
+        stopping puts the best epoch's parameters back (a resumed run goes on from the last
+        epoch's)."""
+        if any(rule.holds_best(state.rules[rule.name]) for rule in loop.rules):
+            state.last_network = self.network_.copy_state()
+        for rule in loop.rules:
+            rule.finish(loop, state.rules[rule.name])
 
     def _start_solver(self):
         """A new training state (a new optimizer at learning_rate_init, epoch 0); partial_fit
@@ -682,7 +726,7 @@ class BaseMLP(BaseEstimator):
                 params[name] = tuple(params[name])
         estimator = cls(**params)
         estimator.network_ = network_from_state(meta["network"], arrays)
-        fitted = dict(meta["fitted"])
+        fitted = {name: _from_json(value) for name, value in meta["fitted"].items()}
         if "feature_names_in_" in fitted:
             fitted["feature_names_in_"] = np.asarray(fitted["feature_names_in_"], dtype=object)
         for name, value in fitted.items():
@@ -715,17 +759,26 @@ class _Layers(list):
 
 def _to_json(value):
     """numpy arrays and scalars -> lists and Python numbers; tuples -> lists; a dict (a
-    class_weight) -> {"$dict": [[key, value], ...]}, since JSON keys are strings only."""
+    class_weight) -> {"$dict": [[key, value], ...]}, since JSON keys are strings only; a NaN or
+    infinite float (n_iter_no_change=np.inf) -> {"$float": repr}, as the training state's
+    (`training.state._encode`), since JSON has neither."""
     if isinstance(value, (np.ndarray, np.generic)):
-        return value.tolist()
+        value = value.tolist()
     if isinstance(value, (list, tuple)):
         return [_to_json(v) for v in value]
     if isinstance(value, dict):
         return {"$dict": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
+    if isinstance(value, float) and not np.isfinite(value):
+        return {"$float": repr(value)}
     return value
 
 
 def _from_json(value):
+    """What `_to_json` encoded, at any depth (a list of class_weight dicts, say)."""
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
     if isinstance(value, dict) and set(value) == {"$dict"}:
-        return dict(value["$dict"])
+        return {_from_json(k): _from_json(v) for k, v in value["$dict"]}
+    if isinstance(value, dict) and set(value) == {"$float"}:
+        return float(value["$float"])
     return value

@@ -123,8 +123,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         compute_sample_weight gives it, except that 'balanced' counts the classes by their
         sample weights (compute_class_weight's sample_weight): n / (n_classes * count(class))
         with weighted n and counts, so a zero weight is a dropped example and an integer weight
-        repeated ones. One output per label for multi-label y (a list of dicts, or
-        'balanced')."""
+        repeated ones. A dict weighs classes_ (0 and 1 per label), whichever of them this
+        call's y holds (a partial_fit batch may lack some). One output per label for
+        multi-label y (a list of dicts, or 'balanced')."""
         multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
         targets = Y.astype(np.int64) if multilabel else self._decode(Y).reshape(-1, 1)
         class_weight = self.class_weight
@@ -137,8 +138,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         total = np.ones(Y.shape[0]) if weights is None else weights.astype(np.float64)
         for k in range(targets.shape[1]):
             y_k = targets[:, k]
-            classes = np.unique(y_k)
             weight_k = class_weight if isinstance(class_weight, (str, dict)) else class_weight[k]
+            if isinstance(weight_k, str):  # 'balanced' counts the classes present
+                classes = np.unique(y_k)
+            else:
+                classes = np.array([0, 1]) if multilabel else self.classes_
             with np.errstate(divide="ignore", invalid="ignore"):  # a class whose examples all
                 per_class = compute_class_weight(weight_k, classes=classes, y=y_k,  # weigh 0:
                                                  sample_weight=weights)  # inf, times 0
@@ -177,7 +181,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y), continuing the optimizer's state; `classes` (all labels) is
         required on the first call. Only for the stochastic solvers."""
-        self._check_partial_fit()  # before classes_ is set
+        self._check_partial_fit()  # before classes_ is set; _fit does not check again
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):

@@ -69,6 +69,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             )
         return X, y.reshape(X.shape[0], -1).astype(X.dtype)
 
+    def _check_continuation(self, net, layer_dims):
+        """As BaseMLP's, and the same loss (its output activation) as the fitted network."""
+        super()._check_continuation(net, layer_dims)
+        if hasattr(self, "out_activation_") and self._out_activation() != self.out_activation_:
+            fitted = "poisson" if self.out_activation_ == "exp" else "squared_error"
+            raise ValueError(
+                f"loss={self.loss!r}, but the fitted network was trained with loss={fitted!r} "
+                f"(out_activation_={self.out_activation_!r}): warm_start and partial_fit "
+                f"continue the fitted network. Set loss={fitted!r}, or fit anew "
+                "(warm_start=False) to change it"
+            )
+
     def _initialize_output(self, Y, sample_weight):
         """Poisson: the output bias starts at log of the (weighted) mean target, the best
         constant model e^b = mean(y), so training starts from the right scale."""
@@ -93,6 +105,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing the optimizer's state. Only for the stochastic
         solvers."""
+        self._check_partial_fit()
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):

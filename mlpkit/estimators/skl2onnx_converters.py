@@ -9,6 +9,10 @@ applies (batch norm folded), so where that converter knows the activations it is
 refuses the ones it does not map ('leaky_relu', the Poisson 'exp' output) with a KeyError.
 """
 
+import dataclasses
+
+import numpy as np
+
 from .classifier import MLPClassifier
 from .regressor import MLPRegressor
 
@@ -19,7 +23,8 @@ REGRESSOR_ALIAS = "MlpkitMLPRegressor"
 def register_skl2onnx():
     """Register mlpkit's converter for MLPClassifier and MLPRegressor with skl2onnx (needs
     skl2onnx; calling it again changes nothing). Inputs must be float32
-    (skl2onnx's FloatTensorType)."""
+    (skl2onnx's FloatTensorType). The classifier takes skl2onnx's options zipmap and nocl
+    (the label is the class's index in classes_, int64)."""
     try:
         from skl2onnx import update_registered_converter
         from skl2onnx.common.shape_calculator import (
@@ -52,8 +57,13 @@ def _convert(scope, operator, container):
             f"mlpkit's ONNX converter computes in float32; give {name} a FloatTensorType "
             f"input (got {type(source.type).__name__})"
         )
-    build(operator.raw_operator._onnx_spec(), _ContainerGraph(scope, container),
-          source.full_name, output_names=[v.full_name for v in operator.outputs])
+    model = operator.raw_operator
+    spec = model._onnx_spec()
+    if spec.classes is not None and scope.get_options(model, dict(nocl=False))["nocl"]:
+        # skl2onnx's nocl: the label is the class's index (int64), as its shapes declare
+        spec = dataclasses.replace(spec, classes=np.arange(len(spec.classes)))
+    build(spec, _ContainerGraph(scope, container), source.full_name,
+          output_names=[v.full_name for v in operator.outputs])
 
 
 class _ContainerGraph:
@@ -66,11 +76,15 @@ class _ContainerGraph:
         return self.scope.get_unique_variable_name(prefix)
 
     def const(self, prefix, array):
+        from onnx import TensorProto
+
         from ..io.onnx import tensor
 
         name = self.name(prefix)
         value = tensor(name, array)
-        self.container.add_initializer(name, value.data_type, list(value.dims), value)
+        # skl2onnx copies a TensorProto's raw_data only, which strings do not use: pass them
+        content = list(value.string_data) if value.data_type == TensorProto.STRING else value
+        self.container.add_initializer(name, value.data_type, list(value.dims), content)
         return name
 
     def node(self, op, inputs, prefix=None, output=None, **attributes):

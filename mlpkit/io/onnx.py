@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn.activations import LEAKY_SLOPE
 from ..nn.network import Network
 from .files import atomic_write
 
 OPSET = 17
-IR_VERSION = 8  # what opset 17 needs; readable by every onnxruntime since 1.11
-LEAKY_SLOPE = 0.01
+IR_VERSION = 8  # the IR version of opset 17 (ONNX 1.12; see onnx.helper.VERSION_TABLE)
 ACTIVATION_OPS = {
     "relu": "Relu",
     "tanh": "Tanh",
@@ -123,7 +123,7 @@ def build(spec, graph, input_name, output_names=None):
     methods), reading `input_name`; returns {output name: value name}. output_names renames
     the outputs (skl2onnx gives its own)."""
     net = spec.network
-    A = graph.node("Cast", [input_name], "input_float", to=_onnx_float(graph))
+    A = graph.node("Cast", [input_name], "input_float", to=_onnx_type(np.float32))
     if spec.image_size is not None:
         n_x = spec.image_size * spec.image_size * 3
         A = graph.node("Reshape", [A, graph.const("shape", np.array([-1, n_x], np.int64))],
@@ -195,10 +195,6 @@ def _onnx_type(dtype):
     if np.dtype(dtype).kind == "O":
         return TensorProto.STRING
     return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
-
-
-def _onnx_float(graph):
-    return _onnx_type(np.float32)
 
 
 def tensor(name, array):

@@ -16,7 +16,7 @@ from sklearn.datasets import (
     make_multilabel_classification,
     make_regression,
 )
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
@@ -209,6 +209,26 @@ def test_class_weight_shifts_predictions_and_multilabel_lists():
         MLPClassifier(class_weight={0: 1, 1: 2}, max_iter=5).fit(X, Y)
 
 
+def test_partial_fit_weighs_by_dict_batches_lacking_a_class(digits):
+    """A dict class_weight weighs classes_, not the classes one batch holds: a batch without
+    some weighted class trains, as with those weights given as sample_weight."""
+    X, y = digits
+    cw = {1: 2.0, 2: 3.0}  # the other classes weigh 1
+    params = dict(hidden_layer_sizes=(8,), random_state=0)
+    batch = np.isin(y, [0, 1])
+    by_class = MLPClassifier(class_weight=cw, **params)
+    by_class.partial_fit(X[batch], y[batch], classes=np.arange(10))
+    by_sample = MLPClassifier(**params).partial_fit(
+        X[batch], y[batch], classes=np.arange(10),
+        sample_weight=[cw.get(c, 1.0) for c in y[batch]])
+    np.testing.assert_allclose(parameters(by_class), parameters(by_sample), rtol=1e-12)
+    X, Y = make_multilabel_classification(n_samples=60, n_classes=3, random_state=0)
+    multilabel = MLPClassifier(class_weight=[{1: 2.0}] * 3, **params)
+    multilabel.partial_fit(X, Y, classes=[0, 1, 2])
+    multilabel.partial_fit(X[:5], np.zeros((5, 3), dtype=int))  # no label set in this batch
+    assert multilabel.n_iter_ == 1
+
+
 def test_class_weight_dict_survives_save_and_load(tmp_path, binary):
     X, y = binary
     model = MLPClassifier(hidden_layer_sizes=(4,), class_weight={0: 1.0, 1: 2.5}, max_iter=3)
@@ -343,6 +363,29 @@ def test_coefs_set_by_hand_must_be_complete_and_consistent(binary):
                                                                              np.zeros(1)]
     with pytest.raises(ValueError, match="batch_norm=False"):
         model.partial_fit(X, y, classes=[0, 1])
+
+
+def test_coefs_set_by_hand_are_kept_until_they_fit(binary):
+    """A refused call changes nothing: setting the missing half then trains, and weights whose
+    inputs do not match X's features leave the model unfitted, ready for data that fit."""
+    X, y = binary
+    coefs, intercepts = [np.zeros((6, 4)), np.zeros((4, 1))], [np.zeros(4), np.zeros(1)]
+    model = MLPClassifier(hidden_layer_sizes=(4,), solver="sgd")
+    model.coefs_ = coefs
+    with pytest.raises(ValueError, match="only coefs_ was set"):
+        model.partial_fit(X, y, classes=[0, 1])
+    model.intercepts_ = intercepts
+    model.partial_fit(X, y)
+    assert model.network_.layer_dims == [6, 4, 1] and model.n_iter_ == 1
+    model = MLPClassifier(hidden_layer_sizes=(4,), solver="sgd")
+    model.coefs_, model.intercepts_ = coefs, intercepts
+    with pytest.raises(ValueError, match="architecture"):
+        model.partial_fit(X[:, :5], y, classes=[0, 1])
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+    assert [c.shape for c in model.coefs_] == [(6, 4), (4, 1)]
+    model.partial_fit(X, y)
+    assert model.n_features_in_ == 6 and model.predict(X).shape == y.shape
 
 
 def test_batch_norm_coefs_are_the_affine_maps_prediction_applies(binary):

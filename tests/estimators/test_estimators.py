@@ -11,6 +11,7 @@ from sklearn.datasets import (
     load_digits,
     load_iris,
     make_classification,
+    make_multilabel_classification,
     make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -303,6 +304,46 @@ def test_warm_start_keeps_classes_and_architecture(binary):
         model.set_params(hidden_layer_sizes=(8,)).fit(X, y)
 
 
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_partial_fit_checks_early_stopping_once(cls, binary, monkeypatch):
+    calls = []
+    check = cls._check_partial_fit
+    monkeypatch.setattr(cls, "_check_partial_fit", lambda self: calls.append(1) or check(self))
+    extra = dict(classes=[0, 1]) if cls is MLPClassifier else {}
+    small(cls).partial_fit(*binary, **extra)
+    assert len(calls) == 1
+
+
+def test_warm_start_and_partial_fit_refuse_a_changed_activation_or_loss(binary):
+    """They continue the fitted network with its activations: a changed activation (or the
+    regressor's loss) is an error naming the parameter, not silently ignored."""
+    X, y = binary
+    model = small(MLPRegressor, warm_start=True, max_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match="activation='tanh'.*use 'relu'"):
+        model.set_params(activation="tanh").fit(X, y)
+    with pytest.raises(ValueError, match="loss='poisson'.*loss='squared_error'"):
+        model.set_params(activation="relu", loss="poisson").fit(X, y + 1)
+    with pytest.raises(ValueError, match="loss='poisson'"):
+        model.partial_fit(X, y + 1)
+    assert model.network_.output_activation == "linear" and model.n_iter_ == 2
+    model.set_params(warm_start=False).fit(X, y + 1)  # a new fit takes the new loss
+    assert model.out_activation_ == "exp"
+    classifier = small(MLPClassifier).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="activation='logistic'"):
+        classifier.set_params(activation="logistic").partial_fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "sizes, message",
+    [((10, 0), "hidden_layer_sizes must be > 0"), ((-3,), "hidden_layer_sizes must be > 0"),
+     ((2.5,), "hidden_layer_sizes must be integers >= 1"),
+     (("a",), "hidden_layer_sizes must be integers >= 1")],
+)
+def test_hidden_layer_sizes_errors_say_what_is_wrong(sizes, message, binary):
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(hidden_layer_sizes=sizes, max_iter=1).fit(*binary)
+
+
 # ---------------------------------------------------------------------- the thin adapter
 def test_fit_is_the_engine_driven_epoch_by_epoch(binary):
     """One epoch of MLPClassifier(solver='rmsprop') is the engine's Loop running RMSprop on a
@@ -484,6 +525,32 @@ def test_warm_start_switches_early_stopping_on_and_off(blobs):
     assert model.best_loss_ == min(model.loss_curve_[-model.n_iter_:])
 
 
+def test_ctrl_c_keeps_the_epochs_done_and_restores_the_best_one(blobs):
+    """As scikit-learn: Ctrl-C during fit warns and keeps what was trained (here up to the last
+    completed epoch), and early stopping puts the best epoch's parameters back."""
+    X, y = blobs
+
+    def rate(epoch, learning_rate_init):
+        if epoch == 8:
+            raise KeyboardInterrupt
+        return learning_rate_init
+
+    params = dict(hidden_layer_sizes=(16,), early_stopping=True, n_iter_no_change=50,
+                  learning_rate_init=0.2, random_state=0)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        model = MLPClassifier(learning_rate=rate, max_iter=100, **params).fit(X, y)
+    reference = MLPClassifier(learning_rate=lambda epoch, lr: lr, max_iter=8, **params)
+    reference.fit(X, y)  # the same 8 epochs, uninterrupted: the best of them is restored
+    assert model.n_iter_ == 8 and model.loss_curve_ == reference.loss_curve_
+    assert model.validation_scores_ == reference.validation_scores_
+    assert np.argmax(model.validation_scores_) < 7  # the best epoch is not the last one
+    for got, expected in zip(model.coefs_ + model.intercepts_,
+                             reference.coefs_ + reference.intercepts_, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    model.set_params(warm_start=True, learning_rate="constant", max_iter=2).fit(X, y)
+    assert len(model.loss_curve_) == 10  # a warm start goes on from the last epoch
+
+
 def test_batch_size_larger_than_the_data_is_clipped(binary):
     X, y = binary
     with pytest.warns(UserWarning, match="clipped"):
@@ -582,6 +649,20 @@ def test_loaded_model_warm_starts_with_early_stopping(tmp_path):
     assert len(loaded.validation_scores_) == len(scores) + loaded.n_iter_
     assert loaded.best_validation_score_ == max(loaded.validation_scores_)
     assert loaded.best_loss_ is None and loaded.score(X, y) > 0.7
+
+
+def test_non_finite_parameters_and_nested_dicts_survive_save_and_load(tmp_path):
+    """n_iter_no_change=np.inf (scikit-learn allows it) and a multilabel class_weight (a list
+    of dicts) are saved as data and come back; the loaded model refits."""
+    X, Y = make_multilabel_classification(n_samples=60, n_classes=3, random_state=0)
+    model = small(MLPClassifier, max_iter=3, n_iter_no_change=np.inf,
+                  class_weight=[{0: 1, 1: 2}] * 3).fit(X, Y)
+    loaded = mlpkit.load(mlpkit.save(model, tmp_path / "multilabel.npz"))
+    assert loaded.get_params() == model.get_params()
+    assert loaded.n_iter_no_change == np.inf and loaded.class_weight[2] == {0: 1, 1: 2}
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    loaded.fit(X, Y)
+    assert loaded.n_iter_ == 3
 
 
 def test_from_state_checks_the_class(binary):

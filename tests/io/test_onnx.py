@@ -185,3 +185,31 @@ def test_skl2onnxs_stock_converter_is_right_or_refuses(digits):
     leaky = Stock((16,), activation="leaky_relu", max_iter=2, random_state=0).fit(X, y)
     with pytest.raises(KeyError, match="leaky_relu"):
         skl2onnx.to_onnx(leaky, X32, options={"zipmap": False})
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_skl2onnx_string_labels_and_nocl(n_classes, digits):
+    """String classes travel as a string initializer (skl2onnx copies only a TensorProto's
+    raw_data); nocl=True gives the class's index as an int64 label."""
+    mlpkit.register_skl2onnx()
+    X, y = digits
+    y = np.array(["a", "b", "c"])[y % n_classes]
+    model = MLPClassifier((12,), max_iter=5, random_state=0).fit(X, y)
+    X32 = X.astype(np.float32)
+    label, proba = run(skl2onnx.to_onnx(model, X32[:1], options={"zipmap": False}), X=X32)
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=TOL)
+    assert label.dtype == object and np.mean(label == model.predict(X)) >= 0.995
+    label, _ = run(skl2onnx.to_onnx(model, X32[:1], options={"nocl": True, "zipmap": False}),
+                   X=X32)
+    assert label.dtype == np.int64
+    np.testing.assert_array_equal(label, np.argmax(proba, axis=1))
+    (label, probabilities) = run(skl2onnx.to_onnx(model, X32[:1]), X=X32)  # with ZipMap
+    assert np.mean(label == model.predict(X)) >= 0.995
+    assert set(probabilities[0]) == set(model.classes_)
+
+
+def test_opset_and_ir_version_agree():
+    """IR_VERSION is the one ONNX released with OPSET (onnx.helper.VERSION_TABLE)."""
+    from mlpkit.io.onnx import IR_VERSION, OPSET
+
+    assert any(row[1] == IR_VERSION and row[2] == OPSET for row in onnx.helper.VERSION_TABLE)
