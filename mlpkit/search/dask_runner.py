@@ -15,12 +15,10 @@ pass the address, a `distributed.Client` or a cluster object as `executor`.
 from __future__ import annotations
 
 import math
-import os
-import socket
 import uuid
 
 from .runners import _Runner
-from .trials import _one_line, execute_trial, tune_malloc
+from .trials import _one_line, execute_trial, this_process, tune_malloc
 
 CONNECT_TIMEOUT = 10  # seconds to wait for a scheduler
 
@@ -93,10 +91,6 @@ def blas_cap(cores, host_threads):
     return max(1, cores // max(1, host_threads))
 
 
-def _this_process():
-    return socket.gethostname(), os.getpid()
-
-
 def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts, caller=None):
     """One trial on a Dask worker: (index, row, status, the worker's address). blas_threads
     None: this machine's cores // the worker threads on its host (hosts, from the client; a
@@ -108,8 +102,7 @@ def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts, caller
     from joblib import cpu_count
 
     worker = get_worker()
-    if _this_process() != caller:  # a worker process, not the caller's own process
-        tune_malloc()
+    tune_malloc(caller)
     data = _aligned(data)
     if blas_threads is None:
         host = get_address_host(worker.address)
@@ -182,7 +175,7 @@ class DaskRunner(_Runner):
         for index, params, label in tasks:
             future = self.client.submit(
                 dask_trial, index, params, self._data, self.train_fn, self.fixed,
-                self.blas_threads, hosts, _this_process(), key=f"mlpkit-{label}-{run}",
+                self.blas_threads, hosts, this_process(), key=f"mlpkit-{label}-{run}",
                 pure=False, retries=self.retries,
             )
             futures[future] = (index, params)

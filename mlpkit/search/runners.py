@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..nn.checks import check_int
 from .results_file import ResultsFile, trial_key
-from .trials import execute_trial, tune_malloc
+from .trials import execute_trial, this_process, tune_malloc
 
 
 def run_trials(trials, data, train_fn=None, fixed=None, n_jobs=1, progress=True,
@@ -96,9 +96,8 @@ def _local_worker():
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _local_task(index, params, data, train_fn, fixed, blas_threads, caller_pid=None):
-    if os.getpid() != caller_pid:  # a worker process of ours, not the caller's own process
-        tune_malloc()
+def _local_task(index, params, data, train_fn, fixed, blas_threads, caller=None):
+    tune_malloc(caller)  # in a worker process only
     row, status = execute_trial(params, data, train_fn, fixed, blas_threads)
     return index, row, status, _local_worker()
 
@@ -134,7 +133,8 @@ class LocalProcesses(_Runner):
         workers = max(1, min(effective_n_jobs(self.n_jobs), len(tasks)))
         # loky caps its workers alike, but only for *_NUM_THREADS variables unset in this process
         blas = self.blas_threads or max(1, cpu_count() // workers)
-        jobs = (delayed(_local_task)(i, p, self.data, self.train_fn, self.fixed, blas, os.getpid())
+        caller = this_process()
+        jobs = (delayed(_local_task)(i, p, self.data, self.train_fn, self.fixed, blas, caller)
                 for i, p, _ in tasks)
         yield from Parallel(n_jobs=workers, return_as="generator_unordered")(jobs)
 
@@ -184,7 +184,7 @@ class FuturesRunner(_Runner):
     def _collect(self, tasks, blas):
         futures = {
             self.executor.submit(_futures_task, i, p, self.data, self.train_fn, self.fixed, blas,
-                                 os.getpid()): i
+                                 this_process()): i
             for i, p, _ in tasks
         }
         try:
@@ -195,7 +195,7 @@ class FuturesRunner(_Runner):
                 future.cancel()
 
 
-def _futures_task(index, params, data, train_fn, fixed, blas, caller_pid):
+def _futures_task(index, params, data, train_fn, fixed, blas, caller):
     """A trial on a concurrent.futures worker: data may be a DataFile; blas < 0 means
     "cores // -blas", computed on the machine the trial runs on."""
     from joblib import cpu_count
@@ -204,7 +204,7 @@ def _futures_task(index, params, data, train_fn, fixed, blas, caller_pid):
         data = data.load()
     if blas is not None and blas < 0:
         blas = max(1, cpu_count() // -blas)
-    return _local_task(index, params, data, train_fn, fixed, blas, caller_pid)
+    return _local_task(index, params, data, train_fn, fixed, blas, caller)
 
 
 class DataFile:

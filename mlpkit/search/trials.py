@@ -8,6 +8,8 @@ import ctypes.util
 import inspect
 import math
 import numbers
+import os
+import socket
 import time
 
 import numpy as np
@@ -83,14 +85,20 @@ def execute_trial(params, data, train_fn=None, fixed=None, blas_threads=None):
 _MALLOC_TUNED = []  # [True] once tune_malloc ran in this process
 
 
-def tune_malloc():
+def this_process():
+    """(host name, pid): which process this is, for a task to tell its caller's apart."""
+    return socket.gethostname(), os.getpid()
+
+
+def tune_malloc(caller=None):
     """Fix glibc's thresholds in a worker process, once: arrays under 32 MiB from the heap, and
     the heap trimmed only past 64 MiB free (the values glibc's dynamic rule tends to on 64-bit
     Linux). Left to the dynamic rule, a small trial's temporaries (about 128 KiB at digits'
     sizes) had the heap trimmed and grown again, with page faults, at nearly every step: 1.28x
     slower trials, and 1.5x under the Dask nanny's MALLOC_TRIM_THRESHOLD_, which turns the rule
-    off. Called in worker processes only, never in the caller's own process. No-op off glibc."""
-    if _MALLOC_TUNED:
+    off. Nothing in `caller`'s own process (a `this_process()`: the search's caller, whose
+    process is never touched), nor off glibc."""
+    if _MALLOC_TUNED or this_process() == caller:
         return
     _MALLOC_TUNED.append(True)
     try:
