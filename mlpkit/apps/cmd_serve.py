@@ -98,7 +98,7 @@ def add_parser(commands):
                        "0.0.0.0 opens it to the network)")
     serve.add_argument("--port", type=port_number, default=PORT,
                        help="TCP port (default: %(default)s; 0 picks a free one)")
-    serve.add_argument("--max-upload-mb", type=float_in(1 / 1024, 4096, low_open=False,
+    serve.add_argument("--max-upload-mb", type=float_in(0.001, 4096, low_open=False,
                                                          high_open=False),
                        default=MAX_UPLOAD_MB, metavar="MB",
                        help="largest request, all its files together, in MB of 2^20 bytes "

@@ -250,7 +250,7 @@ def test_convert_and_serve_options_are_checked(tmp_path):
     assert_error(mlpkit_cmd("convert", tmp_path, tmp_path / "o.h5", "--prefix", "a/b"), 2,
                  "expected letters, digits or underscores")
     assert_error(mlpkit_cmd("serve", tmp_path / "m.npz", "--max-upload-mb", "1e-9"), 2,
-                 "must be in [0.000976562, 4096]")
+                 "must be in [0.001, 4096]")
 
 
 def test_demo(tmp_path):
