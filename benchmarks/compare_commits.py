@@ -1,13 +1,16 @@
 """mlpkit at two commits, side by side in one run: workloads (a), (b) and (c) of bench.py through
-`Network.fit`, each commit's code in its own subprocess, the two taking turns every round.
+`Network.fit`, the two commits taking turns every round.
 
     python benchmarks/compare_commits.py                 # HEAD's parent vs the working tree
-    python benchmarks/compare_commits.py --old e3dfe41 --repeats 7
+    python benchmarks/compare_commits.py --old e3dfe41 --repeats 15
+    python benchmarks/compare_commits.py --old e3dfe41 --repeats 11 --in-process
 
-The old commit is checked out into a temporary git worktree (removed after). Every measurement
-runs in a fresh process with PYTHONPATH set to that code, so both see the same machine state;
-rounds alternate old/new and the table gives medians and the new/old ratio (< 1: faster).
-"""
+The old commit is checked out into a temporary git worktree (removed after). By default every
+measurement runs in a fresh process with PYTHONPATH set to that code, so both see the same
+machine state; a fresh process also pays for its first pages and imports, which made (b) and
+(c) swing by up to 10% from run to run here. --in-process runs both in one process instead,
+the old code imported as `mlpkit_old` (a commit whose package imports itself by absolute name
+is refused, not measured). The table gives medians and the new/old ratio (< 1: faster)."""
 
 import argparse
 import json
@@ -20,42 +23,68 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# One measurement: the workload named in argv[1], timed around Network.fit only.
-PROBE = r"""
+# The workloads, timed around Network.fit only: job(package, workload, quick) -> seconds.
+JOB = r"""
 import json, os, sys, time
 from pathlib import Path
 import numpy as np
-import mlpkit
-from mlpkit import Network
 
-workload, quick = sys.argv[1], sys.argv[2] == "1"
-rng = np.random.default_rng(0)
-if workload.startswith("a"):
-    dtype = np.float32 if workload == "a32" else np.float64
-    m, iterations = (40, 3) if quick else (209, 100)
-    folder = Path(os.environ.get("MLPKIT_DATA", "../shared/data"))
-    try:
-        if quick:
-            raise FileNotFoundError
-        train_x, train_y, *_ = mlpkit.load_cat_data(folder)
-        X, Y = mlpkit.flatten_images(train_x, dtype), train_y
-    except (FileNotFoundError, OSError):
-        X = rng.random((12288, m)).astype(dtype)
-        Y = (rng.random((1, m)) < 0.35).astype(float)
-    net = Network([12288, 20, 7, 5, 1], init="xavier", seed=np.random.RandomState(1))
-    start = time.perf_counter()
-    net.fit(X, Y, epochs=iterations, learning_rate=0.0075)
-else:
-    m, batch = (2000, 128) if quick else (20000, 128)
-    if workload == "c":
-        batch = 512
-    X = rng.random((784, m), dtype=np.float32)
-    Y = np.eye(10, dtype=np.float32)[:, rng.integers(0, 10, m)]
-    net = Network([784, 256, 128, 10], output_activation="softmax", seed=0)
-    start = time.perf_counter()
-    net.fit(X, Y, epochs=1, learning_rate=0.001, batch_size=batch, optimizer="adam", seed=0)
-seconds = time.perf_counter() - start
+
+def job(mlpkit, workload, quick):
+    rng = np.random.default_rng(0)
+    if workload.startswith("a"):
+        dtype = np.float32 if workload == "a32" else np.float64
+        m, iterations = (40, 3) if quick else (209, 100)
+        folder = Path(os.environ.get("MLPKIT_DATA", "../shared/data"))
+        try:
+            if quick:
+                raise FileNotFoundError
+            train_x, train_y, *_ = mlpkit.load_cat_data(folder)
+            X, Y = mlpkit.flatten_images(train_x, dtype), train_y
+        except (FileNotFoundError, OSError):
+            X = rng.random((12288, m)).astype(dtype)
+            Y = (rng.random((1, m)) < 0.35).astype(float)
+        net = mlpkit.Network([12288, 20, 7, 5, 1], init="xavier",
+                             seed=np.random.RandomState(1))
+        start = time.perf_counter()
+        net.fit(X, Y, epochs=iterations, learning_rate=0.0075)
+    else:
+        m, batch = (2000, 128) if quick else (20000, 128)
+        if workload == "c":
+            batch = 512
+        X = rng.random((784, m), dtype=np.float32)
+        Y = np.eye(10, dtype=np.float32)[:, rng.integers(0, 10, m)]
+        net = mlpkit.Network([784, 256, 128, 10], output_activation="softmax", seed=0)
+        start = time.perf_counter()
+        net.fit(X, Y, epochs=1, learning_rate=0.001, batch_size=batch, optimizer="adam", seed=0)
+    seconds = time.perf_counter() - start
+    if not type(net).__module__.startswith(mlpkit.__name__ + "."):
+        raise RuntimeError(f"{mlpkit.__name__} trained a {type(net).__module__} network")
+    return seconds
+"""
+
+# One measurement in a fresh process: the workload argv[1] of the mlpkit on sys.path.
+PROBE = JOB + r"""
+import mlpkit
+
+seconds = job(mlpkit, sys.argv[1], sys.argv[2] == "1")
 print(json.dumps({"seconds": seconds, "mlpkit": str(Path(mlpkit.__file__).parent)}))
+"""
+
+# Every measurement in one process: the old code imported as `mlpkit_old` (its imports are
+# relative), the two taking turns on each workload, argv: workloads, quick, repeats.
+IN_PROCESS = JOB + r"""
+import mlpkit, mlpkit_old
+
+workloads, quick, repeats = sys.argv[1].split(","), sys.argv[2] == "1", int(sys.argv[3])
+seconds = {}
+for workload in workloads:
+    for round_ in range(repeats):
+        sides = [("old", mlpkit_old), ("new", mlpkit)]
+        for side, package in sides if round_ % 2 == 0 else sides[::-1]:
+            seconds.setdefault(f"{workload} {side}", []).append(job(package, workload, quick))
+print(json.dumps({"seconds": seconds, "new": str(Path(mlpkit.__file__).parent),
+                  "old": str(Path(mlpkit_old.__file__).resolve().parent)}))
 """
 
 WORKLOADS = {
@@ -66,10 +95,15 @@ WORKLOADS = {
 }
 
 
+def _env(pythonpath, threads):
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, pythonpath)),
+            "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads),
+            "MLPKIT_DATA": os.environ.get("MLPKIT_DATA", str(ROOT.parent / "shared" / "data"))}
+
+
 def measure(code_root, workload, quick, threads):
-    env = {**os.environ, "PYTHONPATH": str(code_root), "OPENBLAS_NUM_THREADS": str(threads),
-           "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-           "MLPKIT_DATA": os.environ.get("MLPKIT_DATA", str(ROOT.parent / "shared" / "data"))}
+    env = _env([code_root], threads)
     # run in the code's own folder: `python -c` puts the working folder first on sys.path
     done = subprocess.run([sys.executable, "-c", PROBE, workload, "1" if quick else "0"],
                           capture_output=True, text=True, env=env, cwd=code_root, check=True)
@@ -79,12 +113,30 @@ def measure(code_root, workload, quick, threads):
     return result["seconds"]
 
 
+def measure_in_process(old_tree, tmp, quick, threads, repeats):
+    """{(workload, side): [seconds]} from one process holding both versions."""
+    packages = Path(tmp) / "packages"
+    packages.mkdir()
+    (packages / "mlpkit_old").symlink_to(Path(old_tree) / "mlpkit", target_is_directory=True)
+    done = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS, ",".join(WORKLOADS), "1" if quick else "0",
+         str(repeats)], capture_output=True, text=True, env=_env([ROOT, packages], threads),
+        cwd=ROOT, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if Path(result["old"]) != (Path(old_tree) / "mlpkit").resolve():
+        raise RuntimeError(f"measured {result['old']} as the old code, not {old_tree}")
+    return {tuple(key.split()): times for key, times in result["seconds"].items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--old", default="HEAD~1", help="the commit to compare with")
     parser.add_argument("--repeats", type=int, default=5, help="rounds (default 5)")
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="both versions in one process, taking turns (no per-process "
+                        "noise: fresh pages, imports), instead of a fresh process each")
     args = parser.parse_args(argv)
     old_rev = subprocess.run(["git", "rev-parse", "--short", args.old], cwd=ROOT, check=True,
                              capture_output=True, text=True).stdout.strip()
@@ -94,7 +146,10 @@ def main(argv=None):
                        cwd=ROOT, check=True)
         try:
             seconds = {(w, side): [] for w in WORKLOADS for side in ("old", "new")}
-            for round_ in range(args.repeats):
+            if args.in_process:
+                seconds = measure_in_process(old_tree, tmp, args.quick, args.threads,
+                                             args.repeats)
+            for round_ in range(0 if args.in_process else args.repeats):
                 for workload in WORKLOADS:
                     sides = [("old", old_tree), ("new", ROOT)]
                     for side, tree in sides if round_ % 2 == 0 else sides[::-1]:
@@ -103,8 +158,9 @@ def main(argv=None):
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(old_tree)], cwd=ROOT,
                            check=True)
+    how = "in one process" if args.in_process else "each in a fresh process"
     print(f"old: {old_rev}, new: the working tree; {args.threads} BLAS threads; medians of "
-          f"{args.repeats} interleaved rounds, seconds\n")
+          f"{args.repeats} interleaved rounds, {how}, seconds\n")
     print("| workload | old | new | new / old |\n|---|---|---|---|")
     for workload, name in WORKLOADS.items():
         old = statistics.median(seconds[workload, "old"])
