@@ -25,6 +25,7 @@ NON_FINITE = (
     "need to be preprocessed"
 )
 
+
 class DivergenceError(FloatingPointError, ValueError):
     """The cost or the parameters became NaN or infinite; the parameters were restored to their
     values before the call. A FloatingPointError, and a ValueError as scikit-learn raises."""
