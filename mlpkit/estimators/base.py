@@ -500,9 +500,8 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         try:
             loop.run(source, epochs, state)
-        except TrainingInterrupted:  # back at the last completed epoch
+        except TrainingInterrupted:  # at the last completed epoch, early stopping's best put back
             warnings.warn("Training interrupted by user.", stacklevel=4)
-            self._finish_interrupted(loop, state)
         finally:
             self._epochs_done(state, start_epoch)
         if not incremental and loop.stopped is None and self.n_iter_ == self.max_iter:
@@ -512,15 +511,6 @@ class BaseMLP(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-
-    def _finish_interrupted(self, loop, state):
-        """What the end of an uninterrupted run does, after Ctrl-C: as scikit-learn, early
-        stopping puts the best epoch's parameters back (a resumed run goes on from the last
-        epoch's)."""
-        if any(rule.holds_best(state.rules[rule.name]) for rule in loop.rules):
-            state.last_network = self.network_.copy_state()
-        for rule in loop.rules:
-            rule.finish(loop, state.rules[rule.name])
 
     def _start_solver(self):
         """A new training state (a new optimizer at learning_rate_init, epoch 0); partial_fit

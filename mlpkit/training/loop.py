@@ -151,15 +151,22 @@ class Loop:
             net.restore_state(back[0])
             self.state = _restore(state, back[1])
             if isinstance(error, KeyboardInterrupt) and snapshot is not None:
+                self._end_run()  # stopped after its last completed epoch, as a rule stops it
                 raise TrainingInterrupted(state.epoch) from None
             raise
+        self._end_run()
+        return state.history
+
+    def _end_run(self):
+        """The rules' end of a run (the best epoch's parameters put back), keeping the last
+        epoch's parameters to resume from when they differ (not after a divergence: NaN)."""
+        state = self.state
         if self.stopped != "diverged" and any(
             rule.holds_best(state.rules[rule.name]) for rule in self.rules
-        ):  # the last epoch's parameters, to resume from (not after a divergence: they are NaN)
-            state.last_network = net.copy_state()
+        ):
+            state.last_network = self.net.copy_state()
         for rule in self.rules:
             rule.finish(self, state.rules[rule.name])
-        return state.history
 
     def _epoch(self, source, start):
         """One epoch; returns why training stops after it ("rule", "callback", "diverged"), or

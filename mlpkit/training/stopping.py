@@ -18,7 +18,27 @@ import math
 MIN_ADAPTIVE_RATE = 1e-6  # 'adaptive' stops once the rate is this small
 
 
-class Patience:
+class Rule:
+    """What every rule shares: a rule that keeps the best epoch's parameters keeps them in
+    memory["best_state"], and the end of the run puts them back."""
+
+    name = None
+
+    def start(self, loop, memory):
+        """Nothing to set up unless a rule says otherwise."""
+
+    def end_epoch(self, loop, record, memory):
+        raise TypeError(f"{type(self).__name__} must define end_epoch(loop, record, memory)")
+
+    def holds_best(self, memory):
+        return memory.get("best_state") is not None
+
+    def finish(self, loop, memory):
+        if memory.get("best_state") is not None:
+            loop.net.restore_state(memory["best_state"])
+
+
+class Patience(Rule):
     """Early stopping on the validation cost: an epoch improves when its val_cost is below the
     best by more than tol; after `patience` epochs without improvement training stops, and the
     best epoch's parameters are restored. patience=None only records the best epoch."""
@@ -46,15 +66,8 @@ class Patience:
             return True
         return False
 
-    def holds_best(self, memory):
-        return memory.get("best_state") is not None
 
-    def finish(self, loop, memory):
-        if memory.get("best_state") is not None:
-            loop.net.restore_state(memory["best_state"])
-
-
-class NoImprovement:
+class NoImprovement(Rule):
     """scikit-learn's rule: an epoch without improvement is one whose training loss is not below
     the best by more than tol (monitor="loss"), or whose validation score is not above the best
     by more than tol (monitor="val_score", early stopping, which also restores the best epoch's
@@ -122,15 +135,8 @@ class NoImprovement:
         memory["count"] = 0
         return False
 
-    def holds_best(self, memory):
-        return memory.get("best_state") is not None
 
-    def finish(self, loop, memory):
-        if memory.get("best_state") is not None:
-            loop.net.restore_state(memory["best_state"])
-
-
-class InverseScaling:
+class InverseScaling(Rule):
     """scikit-learn's 'invscaling' rate: after each epoch, alpha = alpha0 / (t + 1)^power_t with
     t the examples seen so far."""
 
@@ -139,17 +145,8 @@ class InverseScaling:
     def __init__(self, power_t=0.5):
         self.power_t = power_t
 
-    def start(self, loop, memory):
-        pass
-
     def end_epoch(self, loop, record, memory):
         loop.state.learning_rate = loop.learning_rate0 / (loop.state.samples_seen + 1) ** (
             self.power_t
         )
         return False
-
-    def holds_best(self, memory):
-        return False
-
-    def finish(self, loop, memory):
-        pass

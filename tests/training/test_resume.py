@@ -94,10 +94,13 @@ class InterruptingNetwork(Network):
         return super().forward(X, training, keep_prob, rng)
 
 
-def test_ctrl_c_puts_back_the_last_completed_epoch(tmp_path):
+@pytest.mark.parametrize("patience", [None, 100])
+def test_ctrl_c_puts_back_the_last_completed_epoch(tmp_path, patience):
+    """Ctrl-C ends the run after its last completed epoch as a finished run ends: with early
+    stopping (patience) its best epoch is put back and the last one kept to resume from."""
     X, Y, X_val = data()
     Y_val = one_hot(np.arange(20) % 3, 3)
-    fit = options(X_val, Y_val, optimizer="adam", patience=None)  # no best epoch put back
+    fit = options(X_val, Y_val, optimizer="adam", patience=patience)
     whole = network()
     whole.fit(X, Y, epochs=6, **fit)
     after_three = network()
