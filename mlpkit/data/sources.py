@@ -17,6 +17,7 @@ enough for it); copy it to keep it.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import copy
 import math
@@ -62,7 +63,7 @@ def closing_batches(source, order, batch_size):
             close()
 
 
-class StreamingSource:
+class StreamingSource(abc.ABC):
     """What the streaming sources share: the examples' shape, labels or targets, the per-batch
     scaling and standardization, subsets, relabelling and the streaming standardizer fit.
 
@@ -211,8 +212,13 @@ class StreamingSource:
                 f"example_shape={self.image_shape}, dtype={self.dtype.name})")
 
     # ------------------------------------------------------------------ for subclasses
+    @abc.abstractmethod
     def _batches(self, order, batch_size):
-        raise NotImplementedError
+        """The StreamBatches of `order` (checked), batch_size examples each."""
+
+    @abc.abstractmethod
+    def images(self, positions):
+        """The raw examples at `positions` (uint8 images), e.g. to show a few."""
 
     def _chunk(self):
         """Batches of about 32 MiB of floats, for passes in the data's order."""
@@ -334,9 +340,10 @@ class _FileArraySource(StreamingSource):
     on 2 cores that was slower than the default, as the thread competes with the math
     (benchmarks/stream_bench.py (f))."""
 
-    def __init__(self, name, n_rows, example_shape, raw_dtype, *, read_buffer=READ_BUFFER,
+    def __init__(self, path, n_rows, example_shape, raw_dtype, *, read_buffer=READ_BUFFER,
                  prefetch=0, blas_threads=None, **options):
-        super().__init__(name, n_rows, example_shape, raw_dtype, **options)
+        super().__init__(path, n_rows, example_shape, raw_dtype, **options)
+        self.path = Path(path)
         self.read_buffer = check_int(read_buffer, "read_buffer", 1)
         self.prefetch = check_int(prefetch, "prefetch", 0)
         self.blas_threads = None if blas_threads is None else check_int(
@@ -346,6 +353,13 @@ class _FileArraySource(StreamingSource):
         if not self.path.exists():
             raise FileNotFoundError(f"{self.path}: no such file (it was removed or renamed "
                                     "after the source was opened)")
+
+    def _check_unchanged(self, shape, dtype, what=""):
+        """The array found on opening the file again must be the one the source was made on."""
+        expected = (self._n_rows, *self.example_shape)
+        if shape != expected or dtype != self.raw_dtype:
+            raise ValueError(f"{self.path}: {what}changed since the source was opened: it was "
+                             f"{expected} {self.raw_dtype}, it is {shape} {dtype}")
 
     def block_shuffle(self, buffer_blocks=16):
         """A BlockShuffle whose windows (block_size * buffer_blocks examples) are this source's
@@ -427,10 +441,10 @@ class _FileArraySource(StreamingSource):
                     batch_positions = positions[b0 : b0 + batch_size]
                     yield StreamBatch(out.T, self._targets(batch_positions), index=batch_positions)
 
+    @abc.abstractmethod
     def _open(self):
         """A context giving a reader with read(start, stop, out) (rows [start, stop) into out)
         and will_need(starts, stops) (a hint that these ranges come next)."""
-        raise NotImplementedError
 
 
 class HDF5Source(_FileArraySource):
@@ -470,8 +484,7 @@ class HDF5Source(_FileArraySource):
         if y_values is not None:
             labels, classes, y_arr = _y_values(y_values, shape[0], path, x, y, raw_classes,
                                                classes)
-        self.path, self.x, self.y = path, x, y
-        self._shape = tuple(shape)
+        self.x, self.y = x, y
         # compressed chunks are decompressed whole: cache a few; raw chunks are read directly
         self._cache_bytes = min(64 << 20, max(1 << 20, 4 * chunk_bytes)) if filtered else 0
         super().__init__(path, shape[0], shape[1:], raw_dtype, labels=labels, classes=classes,
@@ -484,13 +497,10 @@ class HDF5Source(_FileArraySource):
         self._check_present()
         with open_h5(self.path, rdcc_nbytes=self._cache_bytes) as f:
             dataset = f.get(self.x)
-            if not isinstance(dataset, _h5_dataset()) or dataset.shape != self._shape or (
-                    dataset.dtype != self.raw_dtype):
-                found = getattr(dataset, "shape", None), getattr(dataset, "dtype", None)
-                raise ValueError(
-                    f"{self.path}: {self.x} changed since the source was opened: it was "
-                    f"{self._shape} {self.raw_dtype}, it is {found[0]} {found[1]}"
-                )
+            if not isinstance(dataset, _h5_dataset()):
+                dataset = None  # gone, or a group now
+            self._check_unchanged(getattr(dataset, "shape", None),
+                                  getattr(dataset, "dtype", None), f"{self.x} ")
             yield _H5Reader(dataset, self.path, self.x)
 
 
@@ -600,8 +610,6 @@ class NpySource(_FileArraySource):
                     raise ValueError(f"{y}: not a readable .npy file ({e})") from e
             labels, classes, y_arr = _y_values(y, shape[0], path, "the array", y_name, None,
                                                classes)
-        self.path = path
-        self._shape = tuple(shape)
         super().__init__(path, shape[0], shape[1:], raw_dtype, labels=labels, classes=classes,
                          y=y_arr, targets=targets, dtype=dtype, standardizer=standardizer,
                          rgb=rgb, read_buffer=read_buffer, prefetch=prefetch,
@@ -612,11 +620,7 @@ class NpySource(_FileArraySource):
         self._check_present()
         with open(self.path, "rb") as f:  # the mapped file's size, checked before each read
             mapped = _memory_map(self.path)
-            if mapped.shape != self._shape or mapped.dtype != self.raw_dtype:
-                raise ValueError(
-                    f"{self.path}: changed since the source was opened: it was {self._shape} "
-                    f"{self.raw_dtype}, it is {mapped.shape} {mapped.dtype}"
-                )
+            self._check_unchanged(mapped.shape, mapped.dtype)
             try:
                 yield _NpyReader(mapped, f.fileno(), self.path)
             finally:
