@@ -113,7 +113,7 @@ class _Runner:
         self.data, self.train_fn, self.fixed = data, train_fn, fixed
 
     def close(self):
-        pass
+        """Release what `start` took (nothing, unless a runner says otherwise)."""
 
 
 class LocalProcesses(_Runner):

@@ -101,7 +101,6 @@ def fit_lbfgs(net, source, epochs, *, optimizer, l2, keep_prob, validation, weig
             "random; use keep_prob=1, or a stochastic optimizer with dropout"
         )
     lbfgs = LBFGS() if isinstance(optimizer, str) else optimizer
-    net.astype(source.dtype)
     state = TrainingState(config={
         "optimizer": lbfgs.config(), "l2": l2, "weighted": weighted,
         "validated": validation is not None,
