@@ -21,7 +21,6 @@ as 6 x samples x weights per epoch (forward 2, backward 4 per weight and example
 """
 
 import argparse
-import contextlib
 import gc
 import itertools
 import json
@@ -41,6 +40,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import course_reference as course  # noqa: E402
 import fused_numpy  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 import mlpkit  # noqa: E402
 from mlpkit.data import flatten_images, load_cat_data, one_hot  # noqa: E402
@@ -391,9 +391,7 @@ def table(header, rows):
 
 
 def machine_description(threads):
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as f:
-        cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    cpu = cpu_name()
     blas = ", ".join(
         f"{info['internal_api']} {info.get('version') or ''} ({info['num_threads']} threads)"
         for info in threadpool_info()

@@ -20,13 +20,13 @@ iteration still compare.
 """
 
 import argparse
-import contextlib
 import os
 import platform
 import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -36,6 +36,9 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import mlpkit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_name  # noqa: E402
 
 
 def workloads(quick):
@@ -105,9 +108,7 @@ def table(header, rows):
 
 
 def machine_description(threads):
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as f:
-        cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    cpu = cpu_name()
     blas = ", ".join(f"{i['internal_api']} {i.get('version') or ''}" for i in threadpool_info()
                      if i["user_api"] == "blas")
     import scipy

@@ -25,12 +25,17 @@ import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from mlpkit.data.preprocessing import one_hot
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_name, usable_cpus  # noqa: E402
+
 from mlpkit.search import IntUniform, LogUniform, random_search, sample_trials
 
 SPACE = {"learning_rate": LogUniform(-3.5, -2), "hidden": IntUniform(96, 160)}
@@ -92,15 +97,8 @@ def sklearn_mode(data, n_jobs=2):
 
 
 def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{cores} CPUs ({cpu}), Python {platform.python_version()}, numpy {np.__version__}"
+    return (f"{usable_cpus()} CPUs ({cpu_name()}), Python {platform.python_version()}, "
+            f"numpy {np.__version__}")
 
 
 def load():

@@ -15,6 +15,7 @@ per request; only 127.0.0.1 is contacted.
 """
 
 import argparse
+import contextlib
 import io
 import os
 import platform
@@ -31,6 +32,10 @@ import numpy as np
 from PIL import Image
 
 import mlpkit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_name  # noqa: E402
+
 from mlpkit.apps.image_classifier import ImageClassifier
 from mlpkit.data.images import decode_image
 
@@ -41,16 +46,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def cpu_name():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def photos(n, size, seed=0):
@@ -85,11 +80,9 @@ class Server:
         while True:
             if self.process.poll() is not None:
                 raise SystemExit(f"serve_load: the server exited:\n{self.output()}")
-            try:
+            with contextlib.suppress(httpx.TransportError):  # not listening yet
                 if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
                     return
-            except httpx.TransportError:
-                pass
             if time.monotonic() > deadline:
                 self.stop()
                 raise SystemExit(f"serve_load: no answer from /health in 60 s:\n{self.output()}")

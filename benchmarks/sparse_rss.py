@@ -21,8 +21,12 @@ import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_name  # noqa: E402
 
 FULL = dict(rows=100_000, columns=50_000, per_row=50, hidden=64, batch_size=1000)
 QUICK = dict(rows=2000, columns=1000, per_row=10, hidden=16, batch_size=250)
@@ -103,7 +107,7 @@ def main(argv=None):
         probe(args.probe, sizes, args.threads)
         return 0
     dense_gb = sizes["rows"] * sizes["columns"] * 8 / 1e9
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, "
           f"python {platform.python_version()}, numpy {np.__version__}; load average "
           f"{os.getloadavg()[0]:.2f}; BLAS threads {args.threads}")
     print(f"X: {sizes['rows']} x {sizes['columns']} CSR, {sizes['per_row']} values per row; "
