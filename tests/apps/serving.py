@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
@@ -52,11 +53,9 @@ class Server:
             if self.process.poll() is not None:
                 self.stop()
                 pytest.fail(f"mlpkit serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
+            with contextlib.suppress(httpx.TransportError):  # not listening yet
                 if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
                     break
-            except httpx.TransportError:
-                pass
             if time.monotonic() > deadline:
                 self.stop()
                 pytest.fail(f"mlpkit serve did not answer /health in {START_TIMEOUT} s:\n"

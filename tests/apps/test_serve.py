@@ -1,6 +1,7 @@
 """`mlpkit serve`: the real server (a subprocess on 127.0.0.1), every endpoint, every bad input,
 each bad request followed by a good one."""
 
+import contextlib
 import json
 import re
 import signal
@@ -224,10 +225,8 @@ def _raw_post(port, head, body_chunks, timeout=20):
         sent, response = 0, b""
         deadline = time.monotonic() + timeout
         for chunk in body_chunks:
-            try:
+            with contextlib.suppress(TimeoutError):  # no answer yet: send on
                 response = s.recv(65536)
-            except TimeoutError:
-                pass
             if response:
                 break
             s.sendall(chunk)

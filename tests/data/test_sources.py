@@ -524,7 +524,7 @@ def test_threads_stop_at_the_end_of_each_pass_and_on_an_early_exit(files, tmp_pa
         assert _decoding_threads() == 0
 
     class Stop(Exception):
-        pass
+        """Raised by the test's loop to leave the batches early."""
 
     def interrupt(epoch, history):
         raise Stop

@@ -257,7 +257,7 @@ def test_sparse_X_gives_the_parameters_of_its_dense_copy(solver, container):
 
 
 class Densified(AssertionError):
-    pass
+    """X was made dense (toarray was called on it)."""
 
 
 def refuse_densifying_X(n_features):

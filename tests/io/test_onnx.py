@@ -168,8 +168,8 @@ def test_skl2onnxs_stock_converter_is_right_or_refuses(digits):
         convert_sklearn_mlp_classifier,
     )
 
-    class Stock(MLPClassifier):  # its own class: the registration stays out of the other tests
-        pass
+    class Stock(MLPClassifier):
+        """Its own class: the stock registration stays out of the other tests."""
 
     update_registered_converter(Stock, "StockMLP", calculate_linear_classifier_output_shapes,
                                 convert_sklearn_mlp_classifier,

@@ -100,7 +100,7 @@ def test_poisson_targets_must_not_be_negative():
 
 
 class Densified(Exception):
-    pass
+    """X was made dense (toarray was called on it)."""
 
 
 def test_sparse_forward_and_backward_equal_the_dense_ones_without_densifying(monkeypatch):

@@ -3,6 +3,7 @@ with `dask worker` processes on 127.0.0.1 (a module of its own, with a name no o
 folder uses, because Dask workers import the tests' modules to unpickle their trial
 functions)."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -79,11 +80,9 @@ class DaskProcesses:
 
         found = []
         for proc in [self.scheduler, *self.workers]:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):  # already gone
                 parent = psutil.Process(proc.pid)
                 found += [parent, *parent.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                pass
         return found
 
     def stop(self):
@@ -91,16 +90,12 @@ class DaskProcesses:
 
         procs = self.processes()
         for proc in procs:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 proc.terminate()
-            except psutil.NoSuchProcess:
-                pass
         _, alive = psutil.wait_procs(procs, timeout=10)
         for proc in alive:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 proc.kill()
-            except psutil.NoSuchProcess:
-                pass
         psutil.wait_procs(alive, timeout=10)
         for proc in [self.scheduler, *self.workers]:
             proc.wait(timeout=10)
