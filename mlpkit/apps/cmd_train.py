@@ -345,15 +345,12 @@ class _Counting:
         return batch
 
     def batches(self, order, batch_size):
-        batches = self.source.batches(order, batch_size)
-        try:
+        from ..training.batches import closing_batches
+
+        with closing_batches(self.source, order, batch_size) as batches:
             for batch in batches:
                 yield batch
                 self.on_batch(batch.size)
-        finally:
-            close = getattr(batches, "close", None)
-            if close is not None:
-                close()
 
 
 def _scores(net, data):

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..nn.checks import check_int
-from ..training.batches import Batch
+from ..training.batches import Batch, closing_batches
 from .h5 import check_image_shape, check_labels, course_prefix, open_h5
 from .streams import available_memory, blas_limit, cpu_count, prefetched
 
@@ -49,18 +49,6 @@ class StreamBatch(Batch):
     its examples."""
 
     index: object = None
-
-
-@contextlib.contextmanager
-def closing_batches(source, order, batch_size):
-    """source.batches(order, batch_size), closed at the end of the block (threads, files)."""
-    batches = source.batches(order, batch_size)
-    try:
-        yield batches
-    finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()
 
 
 class StreamingSource(abc.ABC):

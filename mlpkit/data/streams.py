@@ -16,6 +16,7 @@ import threading
 
 import numpy as np
 
+from ..training.batches import close_batches, closing_batches
 from ..training.validation import SourceValidation, evaluation_batch_size
 
 
@@ -132,9 +133,7 @@ def prefetched(make, depth, name="mlpkit-prefetch"):
                         return
                 put((_DONE, None))
             finally:
-                close = getattr(iterator, "close", None)
-                if close is not None:
-                    close()
+                close_batches(iterator)
         except BaseException as error:  # handed to the consumer, which raises it
             put((None, error))
 
@@ -175,18 +174,13 @@ def predict_source(net, source, batch_size=None):
     if batch_size is None:
         batch_size = evaluation_batch_size(source)
     outputs, index, start = [], [], 0
-    batches = source.batches(np.arange(m), batch_size)
-    try:
+    with closing_batches(source, np.arange(m), batch_size) as batches:
         for batch in batches:
             AL, _ = net.forward(batch.X)
             outputs.append(AL)
             positions = getattr(batch, "index", None)
             index.append(np.arange(start, start + batch.size) if positions is None else positions)
             start += batch.size
-    finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()
     if not outputs:
         return np.empty((net.layer_dims[-1], 0), net.dtype), np.empty(0, np.int64)
     return np.concatenate(outputs, axis=1), np.concatenate(index).astype(np.int64)

@@ -7,13 +7,15 @@ of `mlpkit.data` implement:
   say), `dtype`;
 - `full_batch()` -> the one `Batch` of all m examples (sources that cannot hold them raise);
 - `batches(order, batch_size)` -> the `Batch`es of examples order[0:b], order[b:2b], ... (the
-  last may be smaller).
+  last may be smaller). A streaming source's iterator holds threads and files until it ends or
+  is closed: `closing_batches` / `close_batches` release them at once (Ctrl-C too).
 
 An order is an array of the m example indices. Each epoch the loop asks its shuffle for one:
 `NoShuffle` (the data's order), `ExactShuffle` (a permutation drawn from the loop's generator),
 `CourseShuffle` (the course's np.random.seed(seed + 1 + epoch) permutation).
 """
 
+import contextlib
 from dataclasses import dataclass
 
 from ..nn.backend import np
@@ -31,6 +33,24 @@ class Batch:
     @property
     def size(self):
         return self.X.shape[1]
+
+
+def close_batches(iterator):
+    """Close an iterator of batches now (a generator's close), so a source's threads and files
+    are released; a plain iterator has nothing to close."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
+@contextlib.contextmanager
+def closing_batches(source, order, batch_size):
+    """source.batches(order, batch_size), closed at the end of the block."""
+    batches = source.batches(order, batch_size)
+    try:
+        yield batches
+    finally:
+        close_batches(batches)
 
 
 class ArraySource:

@@ -12,9 +12,8 @@ import warnings
 from ..nn.backend import np
 from ..nn.checks import all_finite
 from ..optim.optimizers import get_optimizer
-from .batches import get_shuffle
+from .batches import close_batches, get_shuffle
 from .state import TrainingState
-from .validation import close_batches
 
 __all__ = ["DivergenceError", "Loop", "TrainingInterrupted", "train_step"]
 

@@ -4,6 +4,7 @@ epoch, from arrays in memory (`Validation`) or from a source streamed batch by b
 
 from ..nn.backend import np
 from ..nn.checks import all_finite
+from .batches import closing_batches
 
 
 class Validation:
@@ -51,8 +52,7 @@ class SourceValidation:
         regression = net.output_activation not in ("sigmoid", "softmax")
         moments = None  # per output: (weight, mean of y, squared deviations of y, residuals)
         finite = True
-        batches = source.batches(np.arange(source.n_examples), self.batch_size)
-        try:
+        with closing_batches(source, np.arange(source.n_examples), self.batch_size) as batches:
             for batch in batches:
                 AL, caches = net.forward(batch.X)
                 w = batch.sample_weight
@@ -70,8 +70,6 @@ class SourceValidation:
                 else:
                     right = ((AL > 0.5) == (batch.Y > 0.5)).all(axis=0)
                 correct += float(right.sum() if w is None else w[right].sum())
-        finally:
-            close_batches(batches)
         if total_weight == 0:
             raise ValueError("the validation source gave no examples")
         cost = total_cost / total_weight
@@ -108,8 +106,3 @@ def _r2(moments):
     return float(scores.mean())
 
 
-def close_batches(iterator):
-    """Close a generator of batches now, so a source's threads and files are released."""
-    close = getattr(iterator, "close", None)
-    if close is not None:
-        close()
