@@ -19,9 +19,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from machine import cpu_count, interleaved, positive_int, table
+
+BENCHMARKS = Path(__file__).resolve().parent
+ROOT = BENCHMARKS.parent
 
 # The workloads, timed around Network.fit only: job(package, workload, quick) -> seconds.
 JOB = r"""
@@ -72,17 +76,19 @@ print(json.dumps({"seconds": seconds, "mlpkit": str(Path(mlpkit.__file__).parent
 """
 
 # Every measurement in one process: the old code imported as `mlpkit_old` (its imports are
-# relative), the two taking turns on each workload, argv: workloads, quick, repeats.
+# relative), the two taking turns on each workload (machine.interleaved), argv: workloads, quick,
+# repeats.
 IN_PROCESS = JOB + r"""
 import mlpkit, mlpkit_old
+from machine import interleaved
 
 workloads, quick, repeats = sys.argv[1].split(","), sys.argv[2] == "1", int(sys.argv[3])
 seconds = {}
 for workload in workloads:
-    for round_ in range(repeats):
-        sides = [("old", mlpkit_old), ("new", mlpkit)]
-        for side, package in sides if round_ % 2 == 0 else sides[::-1]:
-            seconds.setdefault(f"{workload} {side}", []).append(job(package, workload, quick))
+    seconds.update(interleaved({
+        f"{workload} old": lambda workload=workload: job(mlpkit_old, workload, quick),
+        f"{workload} new": lambda workload=workload: job(mlpkit, workload, quick),
+    }, repeats))
 print(json.dumps({"seconds": seconds, "new": str(Path(mlpkit.__file__).parent),
                   "old": str(Path(mlpkit_old.__file__).resolve().parent)}))
 """
@@ -120,7 +126,8 @@ def measure_in_process(old_tree, tmp, quick, threads, repeats):
     (packages / "mlpkit_old").symlink_to(Path(old_tree) / "mlpkit", target_is_directory=True)
     done = subprocess.run(
         [sys.executable, "-c", IN_PROCESS, ",".join(WORKLOADS), "1" if quick else "0",
-         str(repeats)], capture_output=True, text=True, env=_env([ROOT, packages], threads),
+         str(repeats)], capture_output=True, text=True,
+        env=_env([ROOT, packages, BENCHMARKS], threads),
         cwd=ROOT, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     if Path(result["old"]) != (Path(old_tree) / "mlpkit").resolve():
@@ -131,8 +138,9 @@ def measure_in_process(old_tree, tmp, quick, threads, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--old", default="HEAD~1", help="the commit to compare with")
-    parser.add_argument("--repeats", type=int, default=5, help="rounds (default 5)")
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--repeats", type=positive_int, default=5, help="rounds (default 5)")
+    parser.add_argument("--threads", type=positive_int, default=cpu_count(),
+                        help="BLAS threads (default: all CPUs this process may use)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
     parser.add_argument("--in-process", action="store_true",
                         help="both versions in one process, taking turns (no per-process "
@@ -145,27 +153,29 @@ def main(argv=None):
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(old_tree), old_rev],
                        cwd=ROOT, check=True)
         try:
-            seconds = {(w, side): [] for w in WORKLOADS for side in ("old", "new")}
             if args.in_process:
                 seconds = measure_in_process(old_tree, tmp, args.quick, args.threads,
                                              args.repeats)
-            for round_ in range(0 if args.in_process else args.repeats):
+            else:
+                seconds = {}
                 for workload in WORKLOADS:
-                    sides = [("old", old_tree), ("new", ROOT)]
-                    for side, tree in sides if round_ % 2 == 0 else sides[::-1]:
-                        seconds[workload, side].append(
-                            measure(tree, workload, args.quick, args.threads))
+                    seconds.update(interleaved({
+                        (workload, side): partial(measure, tree, workload, args.quick,
+                                                  args.threads)
+                        for side, tree in (("old", old_tree), ("new", ROOT))
+                    }, args.repeats))
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(old_tree)], cwd=ROOT,
                            check=True)
     how = "in one process" if args.in_process else "each in a fresh process"
     print(f"old: {old_rev}, new: the working tree; {args.threads} BLAS threads; medians of "
           f"{args.repeats} interleaved rounds, {how}, seconds\n")
-    print("| workload | old | new | new / old |\n|---|---|---|---|")
+    rows = []
     for workload, name in WORKLOADS.items():
         old = statistics.median(seconds[workload, "old"])
         new = statistics.median(seconds[workload, "new"])
-        print(f"| {name} | {old:.3f} | {new:.3f} | {new / old:.2f} |")
+        rows.append([name, f"{old:.3f}", f"{new:.3f}", f"{new / old:.2f}"])
+    print(table(["workload", "old", "new", "new / old"], rows))
 
 
 if __name__ == "__main__":

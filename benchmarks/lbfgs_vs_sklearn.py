@@ -20,12 +20,10 @@ iteration still compare.
 """
 
 import argparse
-import os
-import platform
 import statistics
 import sys
-import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +31,12 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 import mlpkit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name  # noqa: E402
+from machine import cpu_count, describe, interleaved, positive_int, table, timed  # noqa: E402
 
 
 def workloads(quick):
@@ -69,26 +67,23 @@ def fit(cls, X, y, hidden, max_iter, alpha):
                 max_fun=100 * max_iter, alpha=alpha, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - start
+        seconds, _ = timed(model.fit, X, y)
     return seconds, model
 
 
 def run(quick, repeats, threads):
-    print(machine_description(threads))
+    print(describe(threads, ["scipy", "scikit-learn"]))
     print(f"rounds: {repeats}; seconds are medians\n")
     rows = []
     with threadpool_limits(limits=threads):
         for name, X, y, hidden, max_iter, alpha in workloads(quick):
-            times = {"sklearn": [], "mlpkit": []}
-            models = {}
-            for _ in range(repeats):
+            results = interleaved({
+                label: partial(fit, cls, X, y, hidden, max_iter, alpha)
                 for label, cls in (("sklearn", SklearnMLPClassifier),
-                                   ("mlpkit", mlpkit.MLPClassifier)):
-                    seconds, models[label] = fit(cls, X, y, hidden, max_iter, alpha)
-                    times[label].append(seconds)
-                    time.sleep(0.2)
+                                   ("mlpkit", mlpkit.MLPClassifier))
+            }, repeats)
+            times = {label: [s for s, _ in runs] for label, runs in results.items()}
+            models = {label: runs[-1][1] for label, runs in results.items()}
             sk, mk = (statistics.median(times[k]) for k in ("sklearn", "mlpkit"))
             n_sk, n_mk = models["sklearn"].n_iter_, models["mlpkit"].n_iter_
             rows.append([
@@ -102,37 +97,14 @@ def run(quick, repeats, threads):
                  "per-iteration ratio"], rows))
 
 
-def table(header, rows):
-    line = lambda cells: "| " + " | ".join(cells) + " |"  # noqa: E731
-    return "\n".join([line(header), line(["---"] * len(header)), *map(line, rows)])
-
-
-def machine_description(threads):
-    cpu = cpu_name()
-    blas = ", ".join(f"{i['internal_api']} {i.get('version') or ''}" for i in threadpool_info()
-                     if i["user_api"] == "blas")
-    import scipy
-    import sklearn
-
-    return (
-        f"machine: {cpu}, {os.cpu_count()} logical CPUs; {platform.system()} "
-        f"{platform.release()}; load average {os.getloadavg()[0]:.2f}\n"
-        f"python {platform.python_version()}, numpy {np.__version__} with {blas}, scipy "
-        f"{scipy.__version__}, scikit-learn {sklearn.__version__}; BLAS threads: {threads}"
-    )
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (CI smoke test)")
-    parser.add_argument("--repeats", type=int, help="rounds (default 3, quick 1)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS threads")
+    parser.add_argument("--repeats", type=positive_int, help="rounds (default 3, quick 1)")
+    parser.add_argument("--threads", type=positive_int, default=cpu_count(),
+                        help="BLAS threads (default: all CPUs this process may use)")
     args = parser.parse_args(argv)
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
-    if repeats < 1:
-        parser.error("--repeats must be >= 1")
-    if args.threads < 1:
-        parser.error("--threads must be >= 1")
     run(args.quick, repeats, args.threads)
 
 

@@ -20,11 +20,10 @@ load average is printed before and after.
 
 import argparse
 import os
-import platform
 import statistics
 import sys
-import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ from sklearn.model_selection import train_test_split
 from mlpkit.data.preprocessing import one_hot
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name, usable_cpus  # noqa: E402
+from machine import describe, interleaved, load_average, positive_int, table, timed  # noqa: E402
 
 from mlpkit.search import IntUniform, LogUniform, random_search, sample_trials
 
@@ -48,13 +47,6 @@ def digits():
         data.data / 16.0, data.target, test_size=0.3, random_state=0, stratify=data.target
     )
     return X_train, y_train, X_dev, y_dev
-
-
-def positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def mlpkit_mode(data, n_jobs=1, blas_threads=None, executor=None):
@@ -96,20 +88,11 @@ def sklearn_mode(data, n_jobs=2):
     return run
 
 
-def machine():
-    return (f"{usable_cpus()} CPUs ({cpu_name()}), Python {platform.python_version()}, "
-            f"numpy {np.__version__}")
-
-
-def load():
-    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=positive, default=32)
-    parser.add_argument("--epochs", type=positive, default=40)
-    parser.add_argument("--rounds", type=positive, default=3)
+    parser.add_argument("--trials", type=positive_int, default=32)
+    parser.add_argument("--epochs", type=positive_int, default=40)
+    parser.add_argument("--rounds", type=positive_int, default=3)
     parser.add_argument("--quick", action="store_true",
                         help="4 trials of 2 epochs, 1 round: a smoke test")
     args = parser.parse_args()
@@ -121,8 +104,8 @@ def main():
 
     data = digits()
     print(f"{args.trials} trials of {args.epochs} epochs on digits ({len(data[1])} training, "
-          f"{len(data[3])} dev images), medians of {args.rounds} round(s); {machine()}")
-    print(f"load average before: {load()}")
+          f"{len(data[3])} dev images), medians of {args.rounds} round(s)")
+    print(describe(libraries=["scikit-learn", "dask", "distributed"]))
 
     modes = {
         "mlpkit, 1 worker (BLAS on all cores)": mlpkit_mode(data, n_jobs=1),
@@ -149,13 +132,10 @@ def main():
         warm = argparse.Namespace(trials=2, epochs=1)
         for run in modes.values():  # start the worker pools, import on the workers
             run(warm)
-        seconds = {name: [] for name in modes}
-        scores = {}
-        for _ in range(args.rounds):
-            for name, run in modes.items():
-                start = time.perf_counter()
-                scores[name] = run(args)
-                seconds[name].append(time.perf_counter() - start)
+        results = interleaved({name: partial(timed, run, args) for name, run in modes.items()},
+                              args.rounds)
+        seconds = {name: [s for s, _ in runs] for name, runs in results.items()}
+        scores = {name: runs[-1][1] for name, runs in results.items()}
     finally:
         if client is not None:
             client.close()
@@ -163,15 +143,15 @@ def main():
 
     base = statistics.median(seconds["mlpkit, 1 worker (BLAS on all cores)"])
     single = statistics.median(seconds["mlpkit, 1 worker x 1 BLAS thread"])
-    print(f"load average after: {load()}\n")
-    print("| mode | seconds (median) | trials/s (median) | trials/s (best round) | vs 1 worker "
-          "| vs 1 worker x 1 BLAS thread | mean dev accuracy |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"load average after: {load_average()}\n")
+    rows = []
     for name, times in seconds.items():
         median = statistics.median(times)
-        print(f"| {name} | {median:.2f} | {args.trials / median:.2f} | "
-              f"{args.trials / min(times):.2f} | {base / median:.2f}x | {single / median:.2f}x "
-              f"| {np.mean(scores[name]):.4f} |")
+        rows.append([name, f"{median:.2f}", f"{args.trials / median:.2f}",
+                     f"{args.trials / min(times):.2f}", f"{base / median:.2f}x",
+                     f"{single / median:.2f}x", f"{np.mean(scores[name]):.4f}"])
+    print(table(["mode", "seconds (median)", "trials/s (median)", "trials/s (best round)",
+                 "vs 1 worker", "vs 1 worker x 1 BLAS thread", "mean dev accuracy"], rows))
     two = statistics.median(seconds["mlpkit, 2 local processes x 1 BLAS thread"])
     sk = statistics.median(seconds["scikit-learn RandomizedSearchCV(MLPClassifier), n_jobs=2"])
     print(f"\nmlpkit 2 local processes vs scikit-learn RandomizedSearchCV n_jobs=2: "

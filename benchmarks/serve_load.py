@@ -17,8 +17,6 @@ per request; only 127.0.0.1 is contacted.
 import argparse
 import contextlib
 import io
-import os
-import platform
 import socket
 import subprocess
 import sys
@@ -34,7 +32,7 @@ from PIL import Image
 import mlpkit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name  # noqa: E402
+from machine import describe, table  # noqa: E402
 
 from mlpkit.apps.image_classifier import ImageClassifier
 from mlpkit.data.images import decode_image
@@ -217,14 +215,13 @@ def main(argv=None):
           f"{n} JPEG photo(s) of {args.photo_size}x{args.photo_size} from {source} per request "
           f"({kb:.0f} KB)")
     print(f"model: {model.network.layer_dims}; server: one uvicorn process, default options")
-    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, {platform.system()} "
-          f"{platform.release()}, Python {platform.python_version()}, mlpkit {mlpkit.__version__}")
+    print(describe(libraries=["mlpkit", "uvicorn", "starlette"]))
     print()
-    print("| requests | correct | wrong or failed | seconds | requests/s | p50 ms | p95 ms "
-          "| max ms |")
-    print("|---|---|---|---|---|---|---|---|")
-    print(f"| {total} | {len(latencies)} | {total - len(latencies)} | {seconds:.2f} | "
-          f"{len(latencies) / seconds:.1f} | {ms[0]:.1f} | {ms[1]:.1f} | {ms[2]:.1f} |")
+    print(table(["requests", "correct", "wrong or failed", "seconds", "requests/s", "p50 ms",
+                 "p95 ms", "max ms"],
+                [[total, len(latencies), total - len(latencies), f"{seconds:.2f}",
+                  f"{len(latencies) / seconds:.1f}", f"{ms[0]:.1f}", f"{ms[1]:.1f}",
+                  f"{ms[2]:.1f}"]]))
     for problem in problems[:20]:
         print(f"serve_load: {problem}", file=sys.stderr)
     return 0 if len(latencies) == total and not problems else 1

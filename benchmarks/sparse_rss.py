@@ -14,19 +14,15 @@ batch (a warm start), predicts probabilities for every row, and reports its peak
 
 import argparse
 import json
-import os
-import platform
-import resource
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name  # noqa: E402
+from machine import current_rss_bytes, describe, max_rss_bytes, positive_int, table, timed  # noqa: E402
 
 FULL = dict(rows=100_000, columns=50_000, per_row=50, hidden=64, batch_size=1000)
 QUICK = dict(rows=2000, columns=1000, per_row=10, hidden=16, batch_size=250)
@@ -46,16 +42,6 @@ def make_data(rows, columns, per_row, seed=0):
     return X, (score > np.median(score)).astype(int)
 
 
-def peak_rss_mib():
-    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
-
-
-def current_rss_mib():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def probe(library, sizes, threads):
     """Run in a fresh process: generate, train, predict; print one JSON line."""
     from sklearn.exceptions import ConvergenceWarning
@@ -69,25 +55,20 @@ def probe(library, sizes, threads):
     X, y = make_data(sizes["rows"], sizes["columns"], sizes["per_row"])
     result = {"library": library, "nnz": int(X.nnz),
               "data_mib": (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20,
-              "rss_after_data_mib": current_rss_mib()}
+              "rss_after_data_mib": current_rss_bytes() / 2**20}
     model = MLPClassifier(hidden_layer_sizes=(sizes["hidden"],), batch_size=sizes["batch_size"],
                           max_iter=1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        start = time.perf_counter()
-        model.fit(X, y)
-        result["adam_epoch_s"] = time.perf_counter() - start
-        result["peak_rss_adam_mib"] = peak_rss_mib()
+        result["adam_epoch_s"], _ = timed(model.fit, X, y)
+        result["peak_rss_adam_mib"] = max_rss_bytes() / 2**20
         import scipy.optimize  # noqa: F401 (imported before the timing)
 
-        start = time.perf_counter()
-        model.set_params(solver="lbfgs", max_iter=10, warm_start=True).fit(X, y)
-        result["lbfgs_10_iterations_s"] = time.perf_counter() - start
-        start = time.perf_counter()
-        proba = model.predict_proba(X)
-        result["predict_proba_s"] = time.perf_counter() - start
+        model.set_params(solver="lbfgs", max_iter=10, warm_start=True)
+        result["lbfgs_10_iterations_s"], _ = timed(model.fit, X, y)
+        result["predict_proba_s"], proba = timed(model.predict_proba, X)
     result["train_accuracy"] = float(np.mean(proba.argmax(axis=1) == y))
-    result["peak_rss_mib"] = peak_rss_mib()
+    result["peak_rss_mib"] = max_rss_bytes() / 2**20
     print(json.dumps(result))
 
 
@@ -95,21 +76,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (CI smoke test)")
     parser.add_argument("--only", choices=["mlpkit", "sklearn"], help="one library")
-    parser.add_argument("--threads", type=int, default=1,
+    parser.add_argument("--threads", type=positive_int, default=1,
                         help="BLAS threads (default 1: scipy's L-BFGS-B makes many small BLAS "
                         "calls, which multithreaded BLAS slows down on a busy machine)")
     parser.add_argument("--probe", choices=["mlpkit", "sklearn"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.threads < 1:
-        parser.error("--threads must be >= 1")
     sizes = QUICK if args.quick else FULL
     if args.probe:
         probe(args.probe, sizes, args.threads)
         return 0
     dense_gb = sizes["rows"] * sizes["columns"] * 8 / 1e9
-    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, "
-          f"python {platform.python_version()}, numpy {np.__version__}; load average "
-          f"{os.getloadavg()[0]:.2f}; BLAS threads {args.threads}")
+    print(describe(args.threads))
     print(f"X: {sizes['rows']} x {sizes['columns']} CSR, {sizes['per_row']} values per row; "
           f"its dense float64 copy: {dense_gb:.3g} GB\n")
     rows = []
@@ -127,8 +104,7 @@ def main(argv=None):
     header = ["library", "stored values", "X MiB", "RSS after X MiB", "peak RSS after Adam MiB",
               "peak RSS after L-BFGS MiB",
               "1 Adam epoch s", "10 L-BFGS iterations s", "predict_proba s", "train accuracy"]
-    line = lambda cells: "| " + " | ".join(cells) + " |"  # noqa: E731
-    print("\n".join([line(header), line(["---"] * len(header)), *map(line, rows)]))
+    print(table(header, rows))
     return 0
 
 

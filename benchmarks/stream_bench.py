@@ -31,14 +31,25 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import machine_description, table  # noqa: E402
+from machine import (  # noqa: E402
+    cpu_count,
+    current_rss_bytes,
+    describe,
+    interleaved,
+    load_average,
+    measurement_options,
+    peak_rss_bytes,
+    reset_peak_rss,
+    sizes_from,
+    table,
+)
 
 import mlpkit  # noqa: E402
 from mlpkit.data import (  # noqa: E402
@@ -70,11 +81,6 @@ QUICK = Sizes(image=16, dims=(768, 8, 1), rss_files=(2 << 20, 8 << 20), epoch_m=
               jpeg_size=32, repeats=1, quick=True)
 LEARNING_RATE = 0.0075
 DTYPE = np.float32
-
-
-def load():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def network(sizes):
@@ -123,11 +129,6 @@ def check_disk(folder, need):
 
 
 # ------------------------------------------------------------------------------- (e) memory
-def _status_kib(field):
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
-
-
 class _Sampling:
     """A source whose RSS is sampled every `every` batches as the loop takes them."""
 
@@ -145,7 +146,7 @@ class _Sampling:
             for k, batch in enumerate(batches):
                 yield batch
                 if k % self.every == 0:
-                    self.samples.append(_status_kib("VmRSS") * 1024)
+                    self.samples.append(current_rss_bytes())
         finally:
             batches.close()
 
@@ -158,14 +159,14 @@ def rss_probe(path, sizes, threads):
         tiny = HDF5Source(path, dtype=DTYPE).subset(np.arange(min(256, source.n_examples)))
         network(sizes).fit(tiny, epochs=1, batch_size=sizes.batch_size, shuffle=BlockShuffle())
         gc.collect()
-        before = _status_kib("VmRSS") * 1024
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # the peak (VmHWM) starts again from here
+        before = current_rss_bytes()
+        if not reset_peak_rss():  # the peak (VmHWM) starts again from here
+            raise SystemExit("stream_bench: (e) needs Linux's /proc/self/clear_refs")
         start = time.perf_counter()
         network(sizes).fit(sampled, epochs=1, batch_size=sizes.batch_size,
                            shuffle=BlockShuffle(), learning_rate=LEARNING_RATE, seed=0)
         seconds = time.perf_counter() - start
-    peak = _status_kib("VmHWM") * 1024
+    peak = peak_rss_bytes()
     print(json.dumps({"before": before, "peak": peak, "samples": sampled.samples,
                       "seconds": seconds, "m": source.n_examples}))
 
@@ -265,17 +266,6 @@ def epoch_tasks(sizes, folder):
     return tasks, stages, cleanup
 
 
-def interleaved(tasks, repeats):
-    results = {name: [] for name in tasks}
-    names = list(tasks)
-    for r in range(repeats):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            gc.collect()
-            time.sleep(0.2)
-            results[name].append(tasks[name]())
-    return results
-
-
 def report_epoch(sizes, results, stage_seconds):
     base = statistics.median(results["in memory, exact shuffle"])
     rows = []
@@ -313,7 +303,7 @@ def folder_tasks(sizes, folder, threads):
     root = Path(folder) / "mlpkit-stream-bench-jpegs"
     write_jpegs(root, sizes.jpeg_m, sizes.jpeg_size)
     s = sizes.image
-    cpus = len(os.sched_getaffinity(0))
+    cpus = cpu_count()
 
     def run(workers, blas="auto"):
         source = ImageFolderSource(root, s, workers=workers, dtype=DTYPE, blas_threads=blas)
@@ -430,8 +420,7 @@ def report_targets(sizes, peaks, epoch_results, folder_results):
 
 
 def run(sizes, threads, folder, workloads, out=print):
-    out(machine_description(threads))
-    out(f"h5py {_version('h5py')}, Pillow {_version('PIL')}; load average at the start: {load()}")
+    out(describe(threads, ["h5py", "Pillow"]))
     epoch_results = folder_results = peaks = None
     with threadpool_limits(limits=threads):
         if "e" in workloads:
@@ -455,37 +444,17 @@ def run(sizes, threads, folder, workloads, out=print):
             finally:
                 cleanup()
     out("\n" + report_targets(sizes, peaks, epoch_results, folder_results))
-    out(f"\nload average at the end: {load()}")
-
-
-def _version(module):
-    try:
-        return __import__(module).__version__
-    except (ImportError, AttributeError):
-        return "?"
+    out(f"\nload average at the end: {load_average()}")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds (CI smoke test)")
-    parser.add_argument("--repeats", type=int, help="rounds of measurements (default 5, quick 1)")
-    cpus = len(os.sched_getaffinity(0))
-    parser.add_argument("--threads", type=int, default=cpus,
-                        help="BLAS threads (default: all CPUs this process may use)")
-    parser.add_argument("--only", default="efg", help="workloads among e, f, g (default efg)")
+    measurement_options(parser, "efg")
     parser.add_argument("--dir", default=tempfile.gettempdir(),
                         help="where the generated files go (deleted at the end)")
     parser.add_argument("--rss-probe", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    sizes = QUICK if args.quick else Sizes()
-    if args.repeats is not None:
-        if args.repeats < 1:
-            parser.error("--repeats must be >= 1")
-        sizes = replace(sizes, repeats=args.repeats)
-    if args.threads < 1:
-        parser.error("--threads must be >= 1")
-    if not args.only or set(args.only) - set("efg"):
-        parser.error(f"--only takes letters among e, f, g; got {args.only!r}")
+    sizes = sizes_from(args, Sizes(), QUICK)
     if not Path(args.dir).is_dir():
         parser.error(f"--dir {args.dir}: not a folder")
     if args.rss_probe:

@@ -1,6 +1,8 @@
 """benchmarks/: the quick mode runs end to end (a smoke test, nothing about time), and the course's
 straightforward algorithm it compares against does exactly the work mlpkit does."""
 
+import argparse
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +15,24 @@ from mlpkit import Network
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def course():
+def benchmark_module(name):
+    """Import benchmarks/<name>.py (the scripts import each other by plain name)."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        import course_reference
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCHMARKS))
-    return course_reference
+
+
+@pytest.fixture(scope="module")
+def course():
+    return benchmark_module("course_reference")
+
+
+def table_rows(text):
+    """The cells of every Markdown table line of `text` (header included, rule left out)."""
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in text.splitlines() if line.startswith("| ")]
 
 
 def run_bench(*args):
@@ -74,11 +86,7 @@ def test_course_reference_does_the_same_work_as_mlpkit(course):
 def test_hand_fused_numpy_loop_does_mlpkit_arithmetic():
     """The benchmark's NumPy floor (one hand-fused loop) must do the work mlpkit does: from the
     same parameters and seed, one epoch of Adam gives the same cost and parameters."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import fused_numpy
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    fused_numpy = benchmark_module("fused_numpy")
     rng = np.random.default_rng(0)
     dims, m = [12, 8, 6, 3], 70
     X_rows = rng.standard_normal((m, dims[0]))
@@ -97,7 +105,7 @@ def test_quick_serve_load_benchmark_gets_every_answer_right():
     run = subprocess.run([sys.executable, str(BENCHMARKS / "serve_load.py"), "--quick"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
-    row = run.stdout.splitlines()[-1].strip("| ").split(" | ")
+    row = table_rows(run.stdout)[-1]
     assert row[:3] == ["20", "20", "0"]  # requests, correct, wrong or failed
     assert float(row[4]) > 0 and float(row[5]) <= float(row[6]) <= float(row[7])
     assert "4 concurrent clients x 5 requests" in run.stdout and "machine:" in run.stdout
@@ -111,10 +119,10 @@ def run_script(name, *args):
 def test_lbfgs_benchmark_quick_runs_the_same_iterations():
     run = run_script("lbfgs_vs_sklearn.py", "--quick")
     assert run.returncode == 0, run.stderr
-    rows = [line for line in run.stdout.splitlines() if line.startswith("| ") and "float" in line]
+    rows = [row for row in table_rows(run.stdout) if "float" in row[0]]
     assert len(rows) == 2
     for row in rows:
-        iterations, losses = row.split(" | ")[1:3]
+        iterations, losses = row[1:3]
         sk, mk = iterations.split(" / ")
         assert sk == mk  # the same start, the same path
         assert float(losses.split(" / ")[0]) == pytest.approx(float(losses.split(" / ")[1]),
@@ -126,7 +134,7 @@ def test_sparse_benchmark_quick_reports_peak_memory():
     run = run_script("sparse_rss.py", "--quick")
     assert run.returncode == 0, run.stderr
     assert "dense float64 copy" in run.stdout and "peak RSS after L-BFGS MiB" in run.stdout
-    assert "| mlpkit |" in run.stdout and "| sklearn |" in run.stdout
+    assert {row[0] for row in table_rows(run.stdout)} >= {"mlpkit", "sklearn"}
 
 
 def test_quick_stream_benchmark_prints_every_table_and_deletes_its_files(tmp_path):
@@ -138,8 +146,47 @@ def test_quick_stream_benchmark_prints_every_table_and_deletes_its_files(tmp_pat
     for title in ("(e) one epoch streamed from HDF5", "(f) one epoch of", "(g) one training epoch",
                   "where the time goes", "targets (issue 12)", "load average"):
         assert title in run.stdout, f"missing {title!r}:\n{run.stdout}"
-    assert "| in memory, exact shuffle" in run.stdout and "| HDF5, block shuffle" in run.stdout
+    names = {row[0] for row in table_rows(run.stdout)}
+    assert {"in memory, exact shuffle", "HDF5, block shuffle"} <= names
     assert list(tmp_path.iterdir()) == []  # the generated files are deleted
     bad = subprocess.run([sys.executable, str(BENCHMARKS / "stream_bench.py"), "--only", "x"],
                          capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "error" in bad.stderr
+
+
+def test_machine_interleaved_rotates_the_order_every_round():
+    machine = benchmark_module("machine")
+    calls = []
+    tasks = {name: (lambda name=name: calls.append(name) or len(calls)) for name in "abc"}
+    results = machine.interleaved(tasks, 4, pause=0)
+    assert calls == list("abc" "bca" "cab" "abc")
+    assert results == {"a": [1, 6, 8, 10], "b": [2, 4, 9, 11], "c": [3, 5, 7, 12]}
+
+
+def test_machine_table_pads_every_column_to_its_widest_cell():
+    machine = benchmark_module("machine")
+    assert machine.table(["name", "s"], [["mlpkit", 0.25], ["a", 10]]).splitlines() == [
+        "| name   | s    |",
+        "|--------|------|",
+        "| mlpkit | 0.25 |",
+        "| a      | 10   |",
+    ]
+    with pytest.raises(ValueError):  # a row of the wrong length
+        machine.table(["name", "s"], [["mlpkit"]])
+
+
+def test_machine_counts_cpus_as_mlpkit_does_and_checks_options():
+    from mlpkit.data.streams import cpu_count
+
+    machine = benchmark_module("machine")
+    assert machine.cpu_count is cpu_count
+    assert machine.positive_int("3") == 3
+    for bad in ("0", "-2", "2.5", "x"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            machine.positive_int(bad)
+    rss = machine.current_rss_bytes()
+    assert machine.reset_peak_rss() and rss > 2**20
+    block = np.ones(2**23)  # 64 MiB, written, then freed: the peaks keep it
+    del block
+    assert machine.peak_rss_bytes() >= rss + 60 * 2**20
+    assert machine.max_rss_bytes() >= rss + 60 * 2**20
