@@ -131,9 +131,19 @@ def test_predictions_match_mlpkit_predict(cat_server, cat_model_file, cat_photos
 def test_openapi_and_its_docs_work_offline(cat_server):
     schema = httpx.get(f"{cat_server.url}/openapi.json").json()
     predict = schema["paths"]["/api/predict"]["post"]
+    assert predict["requestBody"]["required"] is True
     form = predict["requestBody"]["content"]["multipart/form-data"]["schema"]
-    assert form["properties"]["files"]["items"]["format"] == "binary"
-    assert {"200", "400", "413", "415", "422"} <= set(predict["responses"])
+    assert form["required"] == ["files"]
+    files = form["properties"]["files"]
+    assert files["items"]["format"] == "binary"
+    assert (files["minItems"], files["maxItems"]) == (1, 100)  # an empty list gets 422
+    responses = predict["responses"]
+    assert set(responses) == {"200", "400", "413", "415", "422"}
+    for status in ("400", "413", "415", "422"):
+        body = responses[status]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/ErrorMessage"}, status
+    assert responses["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Predictions"}
     assert "get" in schema["paths"]["/api/model"] and "get" in schema["paths"]["/health"]
     ids = [op["operationId"] for path in schema["paths"].values() for op in path.values()]
     assert len(ids) == len(set(ids)), ids  # no duplicate operation ids
