@@ -228,7 +228,7 @@ async def read_uploads(request: Request, max_bytes: int, field: str = FIELD, *,
     uploads, others, ended = [], set(), []
 
     def part(name, filename, data):
-        name = _decode(name)
+        name = _decode(name or b"")  # (python-multipart 0.0.34 refuses nameless parts itself)
         if name != field:
             others.add(name)
         elif filename or data:  # else a form's empty file input

@@ -241,6 +241,10 @@ def test_requests_without_files_wrong_paths_and_methods(cat_server, cat_photos):
                400, "malformed multipart body")
     assert_bad(httpx.post(url, content=b"x", headers={"content-type": "multipart/form-data"}),
                400, "no boundary")
+    nameless = b'--xyz\r\nContent-Disposition: form-data\r\n\r\nabc\r\n--xyz--\r\n'
+    assert_bad(httpx.post(url, content=nameless,
+                          headers={"content-type": "multipart/form-data; boundary=xyz"}),
+               400, "malformed multipart body")
     truncated = (b'--xyz\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
                  b"Content-Type: image/png\r\n\r\nabc")  # no closing --xyz--
     assert_bad(httpx.post(url, content=truncated,
