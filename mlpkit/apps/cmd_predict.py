@@ -26,13 +26,7 @@ def run(args):
     if outputs.shape[0] == 1:
         outputs = np.vstack([1 - outputs, outputs])
     for position, proba in zip(index, outputs.T, strict=True):
-        k = int(proba.argmax())
-        results.append({
-            "path": str(args.images[position]),
-            "class": model.classes[k],
-            "probability": float(proba[k]),
-            "probabilities": dict(zip(model.classes, map(float, proba), strict=True)),
-        })
+        results.append({"path": str(args.images[position]), **model.answer(proba)})
     if args.json:
         print(json.dumps(results, indent=2))
     else:

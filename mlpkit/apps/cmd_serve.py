@@ -16,13 +16,15 @@ MAX_UPLOAD_MB = 10.0
 
 
 def port_number(text):
+    """--port: an integer in [0, 65535]; 0 asks the system for a free port."""
+    from ..data.checks import ParameterError, check_number  # scikit-learn: not for --help
+
     try:
-        value = int(text)
+        return check_number(int(text), "the port", integer=True, min_val=0, max_val=65535)
+    except ParameterError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number in [0, 65535], got {value}")
-    return value
 
 
 def listen(host, port):

@@ -83,6 +83,14 @@ class ImageClassifier:
         """Class indices (m,) (argmax of predict_proba)."""
         return self.predict_proba(images).argmax(axis=1)
 
+    def answer(self, proba):
+        """One image's answer from its row of predict_proba: {"class": the most probable class,
+        "probability": its probability, "probabilities": {class: P(class)}} (for the CLI and
+        the web API)."""
+        k = int(np.argmax(proba))
+        return {"class": self.classes[k], "probability": float(proba[k]),
+                "probabilities": dict(zip(self.classes, map(float, proba), strict=True))}
+
     def _onnx_spec(self):
         """What `mlpkit.to_onnx` exports: uint8 images -> the preprocessing -> the network ->
         the class index and the probabilities."""

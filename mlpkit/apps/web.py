@@ -8,10 +8,12 @@ echoed back. Imports FastAPI, so only `mlpkit serve` (and tests) import this mod
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
 import anyio.to_thread
 import numpy as np
@@ -21,8 +23,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import FormParser, parse_options_header
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
@@ -50,12 +52,13 @@ ROUTES_HELP = ("the page is at /, the API at POST /api/predict, GET /api/model a
 
 
 class UploadError(Exception):
-    """A bad request: its HTTP status, a message and, for unreadable images, one entry per file."""
+    """A bad request: its HTTP status, a message and, for unreadable images, a FileError per
+    file; `close`: the rest of the body is left unread, so the connection is ended."""
 
     def __init__(self, status, detail, errors=None, close=False):
         super().__init__(detail)
         self.status, self.detail, self.errors = status, detail, errors
-        self.close = close  # the rest of the body is left unread: end the connection
+        self.close = close
 
 
 # --------------------------------------------------------------------------- response schemas
@@ -83,6 +86,11 @@ class FileError(BaseModel):
 class ErrorMessage(BaseModel):
     detail: str
     errors: list[FileError] | None = Field(None, description="400: each unreadable file")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    model: str = Field(description="the model file's name")
 
 
 class Architecture(BaseModel):
@@ -113,7 +121,7 @@ class ModelCard(BaseModel):
 
 
 def model_card(model, metadata=None, name="model", max_upload_bytes=MAX_UPLOAD_BYTES):
-    """What the page and GET /api/model show about `model`; `metadata` is the model file's
+    """The ModelCard the page and GET /api/model show about `model`; `metadata`: the model file's
     header (`mlpkit.io.model_files.read_metadata`), None for a model not read from a file."""
     header = metadata or {}
     recorded = header.get("metadata") or {}
@@ -137,27 +145,27 @@ def model_card(model, metadata=None, name="model", max_upload_bytes=MAX_UPLOAD_B
     if isinstance(training.get("options"), dict):  # the training files' paths stay private
         training["options"] = {k: v for k, v in training["options"].items()
                                if k not in ("data", "test")}
-    return {
-        "name": name,
-        "classes": list(model.classes),
-        "image_size": int(model.image_size),
-        "architecture": {
-            "layer_dims": dims,
-            "hidden_activations": hidden,
-            "output_activation": output,
-            "batch_norm": batch_norm,
-            "standardized": getattr(model, "standardizer", None) is not None,
-            "summary": summary,
-        },
-        "train_accuracy": accuracy("train_accuracy"),
-        "validation_accuracy": accuracy("validation_accuracy"),
-        "test_accuracy": accuracy("test_accuracy"),
-        "training": training or None,
-        "mlpkit_version": __version__,
-        "saved_with_mlpkit": header.get("mlpkit_version"),
-        "max_upload_bytes": int(max_upload_bytes),
-        "max_files": MAX_FILES,
-    }
+    return ModelCard(
+        name=name,
+        classes=list(model.classes),
+        image_size=int(model.image_size),
+        architecture=Architecture(
+            layer_dims=dims,
+            hidden_activations=hidden,
+            output_activation=output,
+            batch_norm=batch_norm,
+            standardized=getattr(model, "standardizer", None) is not None,
+            summary=summary,
+        ),
+        train_accuracy=accuracy("train_accuracy"),
+        validation_accuracy=accuracy("validation_accuracy"),
+        test_accuracy=accuracy("test_accuracy"),
+        training=training or None,
+        mlpkit_version=__version__,
+        saved_with_mlpkit=header.get("mlpkit_version"),
+        max_upload_bytes=int(max_upload_bytes),
+        max_files=MAX_FILES,
+    )
 
 
 # --------------------------------------------------------------------------- uploads
@@ -167,10 +175,11 @@ def _megabytes(n):
     return f"{n / MB:.3g} MB"
 
 
-def _too_large(limit, size=None):
+def _too_large(limit, option, size=None):
     what = f"is {_megabytes(size)}" if size is not None else "is larger than that"
+    hint = f" ({option})" if option else ""
     return UploadError(413, f"this server accepts at most {_megabytes(limit)} per request and "
-                            f"the upload {what} (mlpkit serve --max-upload-mb)", close=True)
+                            f"the upload {what}{hint}", close=True)
 
 
 def _decode(text):
@@ -180,65 +189,24 @@ def _decode(text):
         return text.decode("latin-1")
 
 
-class _Parts:
-    """Collects the parts of a multipart body in memory: [(field name, filename, bytes)]."""
+async def read_uploads(request: Request, max_bytes: int, field: str = FIELD, *,
+                       max_files: int = MAX_FILES, what: str = "one or more images",
+                       limit_option: str | None = "mlpkit serve --max-upload-mb"):
+    """[(filename, bytes)] of the multipart field `field`, parsed in memory as the body arrives.
 
-    def __init__(self):
-        self.parts = []
-        self.complete = False  # the closing boundary was read
-        self._header_name = self._header_value = b""
-        self._headers = {}
-        self._data = []
+    Raises UploadError: 413 when the Content-Length, or the body as it streams in, passes
+    `max_bytes` (the rest is left unread); 415 for a body that is not multipart/form-data; 422
+    when `field` holds no file; 400 for a malformed or truncated body or over `max_files` files.
+    `what` names the expected files and `limit_option` the option raising the limit, in messages.
 
-    def callbacks(self):
-        return {
-            "on_part_begin": self._begin,
-            "on_header_field": self._header_field,
-            "on_header_value": self._header_val,
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_done,
-            "on_part_data": self._part_data,
-            "on_part_end": self._end,
-            "on_end": self._complete,
-        }
-
-    def _complete(self):
-        self.complete = True
-
-    def _begin(self):
-        self._headers, self._data = {}, []
-
-    def _header_field(self, data, start, end):
-        self._header_name += data[start:end]
-
-    def _header_val(self, data, start, end):
-        self._header_value += data[start:end]
-
-    def _header_end(self):
-        self._headers[self._header_name.lower()] = self._header_value
-        self._header_name = self._header_value = b""
-
-    def _headers_done(self):
-        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        if b"name" not in options:
-            raise UploadError(400, "malformed multipart body: a part has no Content-Disposition "
-                                   "name", close=True)
-        self._field = _decode(options[b"name"])
-        self._filename = _decode(options[b"filename"]) if b"filename" in options else None
-        if self._field == FIELD and sum(p[0] == FIELD for p in self.parts) >= MAX_FILES:
-            raise UploadError(400, f"too many files in one request; at most {MAX_FILES}",
-                              close=True)
-
-    def _part_data(self, data, start, end):
-        self._data.append(data[start:end])
-
-    def _end(self):
-        self.parts.append((self._field, self._filename, b"".join(self._data)))
-
-
-async def read_uploads(request: Request, max_bytes: int):
-    """[(filename, bytes)] of the multipart field `files`, read in memory as the body arrives;
-    UploadError 413 as soon as the body passes max_bytes, 415 / 422 / 400 for other bodies."""
+    Why not Starlette's `request.form()`: with Starlette 1.10, a 3 MB body against a 1 MB limit
+    was read whole (3145852 bytes), with or without Content-Length and streamed alike, as it
+    has no limit on a request's size; its 3 MB file part was written to a temporary file (parts
+    over `MultiPartParser.spool_max_size`, 1 MB, a class attribute, roll to disk); a body cut
+    before its closing boundary came back as an empty form, not an error. So this feeds
+    python-multipart's `FormParser` itself: files kept in memory (MAX_MEMORY_FILE_SIZE = inf),
+    bytes counted as they arrive, and `on_end` telling a complete body from a truncated one.
+    """
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -246,49 +214,58 @@ async def read_uploads(request: Request, max_bytes: int):
         except ValueError:
             raise UploadError(400, f"invalid Content-Length {declared!r}") from None
         if declared > max_bytes:
-            raise _too_large(max_bytes, declared)
+            raise _too_large(max_bytes, limit_option, declared)
     content_type = request.headers.get("content-type", "")
     kind, options = parse_options_header(content_type)
     if not content_type or declared == 0:
-        raise _no_files()
+        raise _no_files(field, what)
     if kind != b"multipart/form-data":
-        raise UploadError(415, f"expected a multipart/form-data body with images in the field "
-                               f"'{FIELD}', got Content-Type {content_type!r}")
+        raise UploadError(415, f"expected a multipart/form-data body with {what} in the field "
+                               f"'{field}', got Content-Type {content_type!r}")
     if not options.get(b"boundary"):
         raise UploadError(400, "malformed multipart body: no boundary in its Content-Type")
-    parts = _Parts()
-    parser = MultipartParser(options[b"boundary"], parts.callbacks())
+
+    uploads, others, ended = [], set(), []
+
+    def part(name, filename, data):
+        name = _decode(name or b"")  # (python-multipart 0.0.34 refuses nameless parts itself)
+        if name != field:
+            others.add(name)
+        elif filename or data:  # else a form's empty file input
+            if len(uploads) == max_files:
+                raise UploadError(400, f"too many files in one request; at most {max_files}",
+                                  close=True)
+            uploads.append((_decode(filename) if filename else f"file {len(uploads) + 1}", data))
+
+    parser = FormParser(
+        "multipart/form-data", boundary=options[b"boundary"],
+        on_field=lambda f: part(f.field_name, None, f.value or b""),
+        on_file=lambda f: part(f.field_name, f.file_name, f.file_object.getvalue()),
+        on_end=lambda: ended.append(True), config={"MAX_MEMORY_FILE_SIZE": math.inf})
     received = 0
     try:
         async for chunk in request.stream():
             received += len(chunk)
             if received > max_bytes:
-                raise _too_large(max_bytes)
+                raise _too_large(max_bytes, limit_option)
             parser.write(chunk)
-        parser.finalize()  # (which checks nothing: a truncated body is caught below)
-    except MultipartParseError as e:
+    except FormParserError as e:
         raise UploadError(400, f"malformed multipart body ({e})", close=True) from None
     except ClientDisconnect:
         raise UploadError(400, "the client went away before the end of its upload",
                           close=True) from None
-    if not parts.complete:
+    if not ended:
         raise UploadError(400, "malformed multipart body: it ends before its closing boundary "
                                "(truncated)", close=True)
-    uploads = []
-    for field, filename, data in parts.parts:
-        if field != FIELD or (not filename and not data):  # a form's empty file input
-            continue
-        uploads.append((filename or f"file {len(uploads) + 1}", data))
     if not uploads:
-        fields = sorted({field for field, _, _ in parts.parts} - {FIELD})
-        raise _no_files(fields)
+        raise _no_files(field, what, sorted(others))
     return uploads
 
 
-def _no_files(fields=()):
+def _no_files(field, what, fields=()):
     got = f" (got field(s) {', '.join(map(repr, fields))})" if fields else ""
-    return UploadError(422, f"no files: send one or more images as multipart/form-data in the "
-                            f"field '{FIELD}'{got}")
+    return UploadError(422, f"no files: send {what} as multipart/form-data in the field "
+                            f"'{field}'{got}")
 
 
 # --------------------------------------------------------------------------- the app
@@ -298,7 +275,6 @@ def create_app(model, metadata=None, max_upload_bytes=MAX_UPLOAD_BYTES, name="mo
     """The FastAPI app serving `model` (an ImageClassifier): the page at /, POST /api/predict,
     GET /api/model, GET /health, docs at /docs. `metadata`: the model file's header."""
     card = model_card(model, metadata, name, max_upload_bytes)
-    classes = list(model.classes)
     predict_lock = threading.Lock()  # one model, shared by the request threads
     # decode and predict in at most this many threads at once: bounds the memory of decoding
     decoders = CapacityLimiter(max(2, os.cpu_count() or 1))
@@ -308,19 +284,18 @@ def create_app(model, metadata=None, max_upload_bytes=MAX_UPLOAD_BYTES, name="mo
     app = FastAPIOffline(
         title=f"mlpkit serve: {name}",
         version=__version__,
-        description=f"Classifies images into {', '.join(classes)} with an mlpkit "
-        f"ImageClassifier ({card['architecture']['summary']}). The page is at [/](/).",
+        description=f"Classifies images into {', '.join(model.classes)} with an mlpkit "
+        f"ImageClassifier ({card.architecture.summary}). The page is at [/](/).",
         static_url="/docs-static",
     )
     app.mount("/static", StaticFiles(directory=str(Path(str(STATIC)))), name="static")
 
     @app.exception_handler(UploadError)
     async def upload_error(request, error):
-        body = {"detail": error.detail}
-        if error.errors is not None:
-            body["errors"] = error.errors
+        body = ErrorMessage(detail=error.detail, errors=error.errors)
         headers = {"Connection": "close"} if error.close else None
-        return JSONResponse(body, status_code=error.status, headers=headers)
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=error.status,
+                            headers=headers)
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error):
@@ -329,13 +304,13 @@ def create_app(model, metadata=None, max_upload_bytes=MAX_UPLOAD_BYTES, name="mo
             detail = f"not found: {request.url.path}; {ROUTES_HELP}"
         elif error.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}; {ROUTES_HELP}"
-        return JSONResponse({"detail": detail}, status_code=error.status_code,
-                            headers=getattr(error, "headers", None))
+        return JSONResponse(ErrorMessage(detail=str(detail)).model_dump(exclude_none=True),
+                            status_code=error.status_code, headers=getattr(error, "headers", None))
 
     @app.exception_handler(Exception)
     async def server_error(request, error):  # logged by uvicorn with its traceback
-        return JSONResponse({"detail": f"internal server error ({type(error).__name__})"},
-                            status_code=500)
+        body = ErrorMessage(detail=f"internal server error ({type(error).__name__})")
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=500)
 
     def classify(uploads):
         images, errors = [], []
@@ -345,24 +320,16 @@ def create_app(model, metadata=None, max_upload_bytes=MAX_UPLOAD_BYTES, name="mo
                     raise ValueError(f"{filename}: empty file")
                 images.append(decode_image(data, model.image_size, name=filename))
             except ValueError as e:
-                errors.append({"index": index, "filename": filename, "detail": str(e)})
+                errors.append(FileError(index=index, filename=filename, detail=str(e)))
         if errors:
-            detail = "; ".join(e["detail"] for e in errors)
+            detail = "; ".join(e.detail for e in errors)
             if len(uploads) > 1:
                 detail = f"{len(errors)} of {len(uploads)} files are not readable images: {detail}"
             raise UploadError(400, detail, errors)
         with predict_lock:
             proba = model.predict_proba(np.stack(images))  # the request's images: one batch
-        predictions = []
-        for (filename, _), p in zip(uploads, proba, strict=True):
-            k = int(p.argmax())
-            predictions.append({
-                "filename": filename,
-                "class": classes[k],
-                "probability": float(p[k]),
-                "probabilities": dict(zip(classes, map(float, p), strict=True)),
-            })
-        return {"predictions": predictions}
+        return Predictions(predictions=[Prediction(filename=filename, **model.answer(p))
+                                        for (filename, _), p in zip(uploads, proba, strict=True)])
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index():
@@ -385,20 +352,19 @@ def create_app(model, metadata=None, max_upload_bytes=MAX_UPLOAD_BYTES, name="mo
         openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
             "schema": {"type": "object", "required": [FIELD], "properties": {FIELD: {
                 "type": "array", "items": {"type": "string", "format": "binary"},
-                "description": "image files"}}}}}}},
+                "minItems": 1, "maxItems": MAX_FILES, "description": "image files"}}}}}}},
     )
     async def predict(request: Request):
         uploads = await read_uploads(request, max_upload_bytes)
-        result = await anyio.to_thread.run_sync(classify, uploads, limiter=decoders)
-        return JSONResponse(result)
+        return await anyio.to_thread.run_sync(classify, uploads, limiter=decoders)
 
     @app.get("/api/model", summary="The model card", response_model=ModelCard)
     async def get_model():
-        return JSONResponse(card)
+        return card
 
-    @app.get("/health", summary="200 while the server runs")
+    @app.get("/health", summary="200 while the server runs", response_model=Health)
     async def health():
-        return {"status": "ok", "model": name}
+        return Health(status="ok", model=name)
 
     @app.head("/health", include_in_schema=False)  # its own route: one operation id each
     async def health_head():

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -20,6 +22,8 @@ from PIL import Image
 # one BLAS thread per process: tests run side by side on few cores
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 START_TIMEOUT = 60  # seconds for a server to answer /health
+_STARTED = itertools.count()  # numbers the log files
+ANNOUNCED = re.compile(r" at (http://127\.0\.0\.1:(\d+))/ ")  # its first line
 
 
 def free_port():
@@ -34,28 +38,36 @@ def mlpkit_cmd(*args, timeout=120):
 
 
 class Server:
-    """`python -m mlpkit serve MODEL --port N OPTIONS` in a subprocess, its output in a log file."""
+    """`python -m mlpkit serve MODEL --port N OPTIONS` in a subprocess, its output in a log file.
 
-    def __init__(self, model, *options, log_dir):
+    `port`: a free one found here by default; 0 lets the server pick one. Either way the
+    server's URL is the one it announces ("... at http://127.0.0.1:N/ ..."), then /health must
+    answer 200."""
+
+    def __init__(self, model, *options, log_dir, port=None):
         import httpx
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(log_dir) / f"serve-{self.port}.log"
+        port = free_port() if port is None else port
+        self.log_path = Path(log_dir) / f"serve-{next(_STARTED)}.log"
         self._log = open(self.log_path, "w")  # closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlpkit", "serve", str(model), "--port", str(self.port),
+            [sys.executable, "-m", "mlpkit", "serve", str(model), "--port", str(port),
              *map(str, options)],
             stdout=self._log, stderr=subprocess.STDOUT, env=ENV,
         )
+        self.port = self.url = None
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if self.process.poll() is not None:
                 self.stop()
                 pytest.fail(f"mlpkit serve exited with {self.process.returncode}:\n{self.log()}")
-            with contextlib.suppress(httpx.TransportError):  # not listening yet
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    break
+            if self.url is None and (announced := ANNOUNCED.search(self.log())):
+                self.url, self.port = announced[1], int(announced[2])
+                assert port in (0, self.port), self.log()
+            if self.url is not None:
+                with contextlib.suppress(httpx.TransportError):  # not listening yet
+                    if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                        break
             if time.monotonic() > deadline:
                 self.stop()
                 pytest.fail(f"mlpkit serve did not answer /health in {START_TIMEOUT} s:\n"

@@ -18,7 +18,7 @@ import mlpkit
 from mlpkit.apps.image_classifier import ImageClassifier
 from mlpkit.io.model_files import read_metadata
 
-from .serving import image_bytes, mlpkit_cmd, png_claiming
+from .serving import Server, image_bytes, mlpkit_cmd, png_claiming
 
 MB = 2**20
 STATIC = Path(mlpkit.__file__).parent / "apps" / "static"
@@ -131,9 +131,19 @@ def test_predictions_match_mlpkit_predict(cat_server, cat_model_file, cat_photos
 def test_openapi_and_its_docs_work_offline(cat_server):
     schema = httpx.get(f"{cat_server.url}/openapi.json").json()
     predict = schema["paths"]["/api/predict"]["post"]
+    assert predict["requestBody"]["required"] is True
     form = predict["requestBody"]["content"]["multipart/form-data"]["schema"]
-    assert form["properties"]["files"]["items"]["format"] == "binary"
-    assert {"200", "400", "413", "415", "422"} <= set(predict["responses"])
+    assert form["required"] == ["files"]
+    files = form["properties"]["files"]
+    assert files["items"]["format"] == "binary"
+    assert (files["minItems"], files["maxItems"]) == (1, 100)  # an empty list gets 422
+    responses = predict["responses"]
+    assert set(responses) == {"200", "400", "413", "415", "422"}
+    for status in ("400", "413", "415", "422"):
+        body = responses[status]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/ErrorMessage"}, status
+    assert responses["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Predictions"}
     assert "get" in schema["paths"]["/api/model"] and "get" in schema["paths"]["/health"]
     ids = [op["operationId"] for path in schema["paths"].values() for op in path.values()]
     assert len(ids) == len(set(ids)), ids  # no duplicate operation ids
@@ -146,14 +156,43 @@ def test_openapi_and_its_docs_work_offline(cat_server):
             assert httpx.get(f"{cat_server.url}{asset}").status_code == 200, asset
 
 
-def test_listens_on_127_0_0_1_only(cat_server):
-    assert f"at http://127.0.0.1:{cat_server.port}/" in cat_server.log()
+def listening_on(port):
+    """The IPv4 addresses listening on TCP `port`, as /proc/net/tcp writes them."""
     table = Path("/proc/net/tcp")
     if not table.exists():
         pytest.skip("no /proc/net/tcp to read the listening address from")
-    listening = [line.split()[1] for line in table.read_text().splitlines()[1:]
-                 if line.split()[3] == "0A" and line.split()[1].endswith(f":{cat_server.port:04X}")]
-    assert listening == [f"0100007F:{cat_server.port:04X}"]  # 127.0.0.1, not 0.0.0.0
+    return [line.split()[1] for line in table.read_text().splitlines()[1:]
+            if line.split()[3] == "0A" and line.split()[1].endswith(f":{port:04X}")]
+
+
+def test_listens_on_127_0_0_1_only(cat_server):
+    assert f"at http://127.0.0.1:{cat_server.port}/" in cat_server.log()
+    assert listening_on(cat_server.port) == [f"0100007F:{cat_server.port:04X}"]  # not 0.0.0.0
+
+
+def test_port_0_picks_a_free_port_and_says_which(tmp_path):
+    """README: `--port 0` picks a free port; the first line names it, and it serves there."""
+    model = ImageClassifier.build(["a", "b"], 8, (3,), seed=0)
+    path = mlpkit.save(model, tmp_path / "tiny.npz")
+    servers = [Server(path, log_dir=tmp_path, port=0) for _ in range(2)]  # at once: two ports
+    try:
+        ports = [server.port for server in servers]
+        assert len(set(ports)) == 2 and 0 not in ports, ports
+        for server in servers:
+            first = server.log().splitlines()[0]
+            assert first.startswith(f"mlpkit serve: tiny.npz (a, b) at http://127.0.0.1:"
+                                    f"{server.port}/ (API: http://127.0.0.1:{server.port}/"
+                                    "api/predict"), first
+            assert listening_on(server.port) == [f"0100007F:{server.port:04X}"]
+            photo = image_bytes(Image.new("RGB", (8, 8), "red"))
+            r = httpx.post(f"{server.url}/api/predict", files=[("files", ("red.png", photo))])
+            assert r.status_code == 200, r.text
+            assert r.json()["predictions"][0]["probabilities"] == pytest.approx(
+                dict(zip("ab", model.predict_proba(np.full((1, 8, 8, 3), (255, 0, 0)))[0],
+                         strict=True)), rel=1e-9)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 # --------------------------------------------------------------------------- bad input
@@ -195,13 +234,17 @@ def test_requests_without_files_wrong_paths_and_methods(cat_server, cat_photos):
     # a browser form whose file input was left empty sends a part without a file
     assert_bad(httpx.post(url, files={"files": ("", b"")}), 422, "no files")
     assert_bad(httpx.post(url, json={"files": ["a.jpg"]}), 415,
-               "expected a multipart/form-data body with images in the field 'files', got "
-               "Content-Type 'application/json'")
+               "expected a multipart/form-data body with one or more images in the field "
+               "'files', got Content-Type 'application/json'")
     assert_bad(httpx.post(url, content=b"--other\r\n\r\n",
                           headers={"content-type": "multipart/form-data; boundary=xyz"}),
                400, "malformed multipart body")
     assert_bad(httpx.post(url, content=b"x", headers={"content-type": "multipart/form-data"}),
                400, "no boundary")
+    nameless = b'--xyz\r\nContent-Disposition: form-data\r\n\r\nabc\r\n--xyz--\r\n'
+    assert_bad(httpx.post(url, content=nameless,
+                          headers={"content-type": "multipart/form-data; boundary=xyz"}),
+               400, "malformed multipart body")
     truncated = (b'--xyz\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
                  b"Content-Type: image/png\r\n\r\nabc")  # no closing --xyz--
     assert_bad(httpx.post(url, content=truncated,
@@ -335,7 +378,8 @@ def test_bad_model_files_and_options_fail_at_start(tmp_path, cat_model_file):
         assert_error(mlpkit_cmd("serve", cat_model_file, "--port", port), 1,
                      f"cannot listen on 127.0.0.1:{port} (Address already in use)")
     for options, message in [
-        (["--port", "70000"], "argument --port: must be a port number in [0, 65535]"),
+        (["--port", "70000"], "argument --port: the port must be an integer >= 0 and <= 65535; "
+                               "got 70000"),
         (["--port", "http"], "argument --port: expected a port number, got 'http'"),
         (["--max-upload-mb", "0"], "argument --max-upload-mb: must be in [0.001, 4096]"),
         (["--max-upload-mb", "lots"], "argument --max-upload-mb: expected a number"),

@@ -11,7 +11,7 @@ from PIL import Image
 
 import mlpkit
 from mlpkit.apps.image_classifier import ImageClassifier
-from mlpkit.apps.web import create_app
+from mlpkit.apps.web import UploadError, create_app, read_uploads
 
 from .serving import image_bytes
 
@@ -77,6 +77,45 @@ def test_uploads_never_reach_the_file_system(model):
         recording.clear()
     assert r.status_code == 200, r.text
     assert opened == []
+
+
+def test_more_files_than_the_limit_get_400(model):
+    client = Client(create_app(model))
+    r = client.post("/api/predict", files=[("files", ("a.png", b"x"))] * 101)
+    assert r.status_code == 400 and r.headers["connection"] == "close"
+    assert r.json() == {"detail": "too many files in one request; at most 100"}
+
+
+def test_read_uploads_reads_any_field_with_its_own_limits():
+    """The path a CSV upload takes: one file in the field 'file', at most 1000 bytes."""
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI()
+
+    @app.post("/upload")
+    async def upload(request: Request):
+        try:
+            uploads = await read_uploads(request, 1000, "file", max_files=1,
+                                         what="a CSV file", limit_option=None)
+        except UploadError as e:
+            return JSONResponse({"detail": e.detail}, status_code=e.status)
+        return {"uploads": [[name, data.decode()] for name, data in uploads]}
+
+    client = Client(app)
+    r = client.post("/upload", files={"file": ("points.csv", b"x1,x2,y\n0,1,a\n")})
+    assert r.status_code == 200 and r.json() == {"uploads": [["points.csv", "x1,x2,y\n0,1,a\n"]]}
+    cases = [
+        ({"files": ("points.csv", b"x")}, 422, "no files: send a CSV file as multipart/form-data "
+                                                "in the field 'file' (got field(s) 'files')"),
+        ([("file", ("a.csv", b"x")), ("file", ("b.csv", b"y"))], 400,
+         "too many files in one request; at most 1"),
+        ({"file": ("big.csv", b"0" * 1000)}, 413,
+         "this server accepts at most 0.000954 MB per request and the upload is 0.00111 MB"),
+    ]
+    for files, status, detail in cases:
+        r = client.post("/upload", files=files)
+        assert (r.status_code, r.json()["detail"]) == (status, detail)
 
 
 def test_a_model_in_memory_has_no_recorded_accuracies(model):
