@@ -82,6 +82,10 @@ class Diagnosis:
     `metric` (a regressor's "mean squared error"), values >= 0 in the metric's units, with
     `tolerance` in the same units and no `n_dev`.
 
+    `baseline`, optional, is (train, dev): the error rates of always predicting the training
+    set's most frequent class. When the two differ, the sets' class balance differs, and part
+    of a dev gap comes from that rather than from overfitting: the report says so.
+
     `suggestions` is computed from the verdict when not given; `with_run` fills in values and
     commands from a run."""
 
@@ -92,6 +96,7 @@ class Diagnosis:
     n_dev: int | None = None
     tolerance: float = 0.02
     metric: str = ERROR_RATE
+    baseline: tuple[float, float] | None = None
     suggestions: tuple[Suggestion, ...] | None = None
 
     def __post_init__(self):
@@ -114,6 +119,16 @@ class Diagnosis:
                 raise ValueError(f"n_dev must be the number of dev examples, an integer >= 1; "
                                  f"got {self.n_dev!r}")
             set_(self, "n_dev", int(self.n_dev))
+        if self.baseline is not None:
+            if not self.is_rate:
+                raise ValueError(f"baseline holds error rates of a classifier; a {self.metric} "
+                                 "has none")
+            if isinstance(self.baseline, (str, bytes)) or len(self.baseline) != 2:
+                raise ValueError(f"baseline must be a pair (train, dev) of error rates; got "
+                                 f"{self.baseline!r}")
+            train, dev = self.baseline
+            set_(self, "baseline", (_check_error(train, "baseline train", True),
+                                    _check_error(dev, "baseline dev", True)))
         if self.suggestions is None:
             set_(self, "suggestions", _recipe(self))
         else:
@@ -186,8 +201,16 @@ class Diagnosis:
         return gaps + ([("dev overfit", self.dev_overfit)] if self.test_error is not None else [])
 
     @property
+    def learned_nothing(self):
+        """Whether the training error is no better (by more than the tolerance) than always
+        predicting the training set's most frequent class (False without a baseline)."""
+        return self.baseline is not None and not _exceeds(self.baseline[0] - self.train_error,
+                                                          self.tolerance)
+
+    @property
     def notes(self):
-        """What the numbers alone do not say: below human level, a dev set too small to tell."""
+        """What the numbers alone do not say: below human level, a dev set too small to tell,
+        classes balanced differently in train and dev, a network no better than the baseline."""
         notes = []
         if self.avoidable_bias < 0:
             notes.append(
@@ -202,6 +225,18 @@ class Diagnosis:
                 f"the dev set is too small to tell: with {self.n_dev} examples, two standard "
                 f"errors of the dev error are {self._gap(self.noise)}, so smaller gaps are "
                 f"noise{told}")
+        if self.baseline is not None:
+            train, dev = self.baseline
+            if self.is_high(abs(dev - train)):
+                notes.append(
+                    "the classes are balanced differently: always predicting the training "
+                    f"set's most frequent class errs {self._value(train)} on train and "
+                    f"{self._value(dev)} on dev, so {self._gap(abs(dev - train))} of a dev gap "
+                    "can come from the balance rather than from overfitting")
+            if self.learned_nothing:
+                notes.append(
+                    f"the training error is no better than always predicting the most frequent "
+                    f"class ({self._value(train)}): the network has learned next to nothing")
         return tuple(notes)
 
     # ------------------------------------------------------------------ the run
@@ -212,8 +247,8 @@ class Diagnosis:
         optimizer, l2, dropout, augment, patience, batch_norm, init; a missing key is taken as
         the option left out). Each value is derived from them: lambda 0 -> 0.1, lambda x -> 10x;
         dropout 0 -> 0.2, d -> d + 0.1; hidden sizes and epochs doubled; remedies the run
-        already applies (adam, flip, batch norm, He, early stopping) are left out; lambda and
-        dropout halved (divided by 10 for lambda) for high bias when the run uses them.
+        already applies (adam, flip, batch norm, He, early stopping) are left out; for high
+        bias, a run's own lambda becomes lambda / 10 and its dropout d / 2.
         argv: the run's `mlpkit` arguments (sys.argv[1:], "train" first); each command is them
         with the one option replaced, or added, shell-quoted.
         settings: the options the caller can apply (e.g. a page without augmentation); the
@@ -254,18 +289,21 @@ class Diagnosis:
                     "a regressor is diagnosed on the mean squared error: give tolerance in its "
                     "units (the smallest gap in MSE that matters)")
             tolerance = 0.02
-        train_error, _ = measure(train, "train")
-        dev_error, n_dev = measure(dev, "dev")
+        train_error, _, train_labels = measure(train, "train")
+        dev_error, n_dev, dev_labels = measure(dev, "dev")
         test_error = None if test is None else measure(test, "test")[0]
+        baseline = None
+        if is_rate and train_labels is not None and dev_labels is not None:
+            baseline = _majority_errors(train_labels, dev_labels)
         return cls(train_error, dev_error, human_error, test_error,
                    n_dev=n_dev if is_rate else None, tolerance=tolerance,
-                   metric=ERROR_RATE if is_rate else MEAN_SQUARED_ERROR)
+                   metric=ERROR_RATE if is_rate else MEAN_SQUARED_ERROR, baseline=baseline)
 
     # ------------------------------------------------------------------ reports
     def to_dict(self):
         """A JSON-safe dict: verdict, the errors, the gaps (None where not measured),
         suggestions (dicts remedy, setting, value, command), and metric, n_dev, tolerance,
-        threshold, notes."""
+        threshold, baseline ({"train", "dev"} or None), notes."""
         return {
             "verdict": self.verdict,
             "train_error": self.train_error,
@@ -280,6 +318,8 @@ class Diagnosis:
             "n_dev": self.n_dev,
             "tolerance": self.tolerance,
             "threshold": self.threshold,
+            "baseline": None if self.baseline is None else {"train": self.baseline[0],
+                                                            "dev": self.baseline[1]},
             "notes": list(self.notes),
         }
 
@@ -287,28 +327,33 @@ class Diagnosis:
     def from_dict(cls, record):
         """The Diagnosis that `to_dict` wrote (the derived keys are recomputed)."""
         try:
+            baseline = record.get("baseline")
             return cls(record["train_error"], record["dev_error"], record["human_error"],
                        record.get("test_error"), n_dev=record.get("n_dev"),
                        tolerance=record.get("tolerance", 0.02),
                        metric=record.get("metric", ERROR_RATE),
+                       baseline=None if baseline is None else (baseline["train"],
+                                                               baseline["dev"]),
                        suggestions=record.get("suggestions"))
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a diagnosis record ({error!r}); expected the dict of "
                              "Diagnosis.to_dict()") from None
 
     def __str__(self):
-        rows = [("human-level", self.human_error, None, None),
-                ("train", self.train_error, "avoidable bias (train - human)", self.avoidable_bias),
-                ("dev", self.dev_error, "variance (dev - train)", self.variance)]
+        rows = [("human-level", self.human_error, ""),
+                ("train", self.train_error, self._gap_text(
+                    "avoidable bias (train - human)", self.avoidable_bias)),
+                ("dev", self.dev_error, self._gap_text("variance (dev - train)", self.variance))]
         if self.test_error is not None:
-            rows.append(("test", self.test_error, "dev overfit (test - dev)", self.dev_overfit))
+            rows.append(("test", self.test_error,
+                         self._gap_text("dev overfit (test - dev)", self.dev_overfit)))
         lines = [f"bias and variance ({self.metric}):"]
-        for name, error, gap_name, gap in rows:
-            line = f"  {name + ' error':<18}{self._value(error):>8}"
-            if gap is not None:
-                mark = "  high" if self.is_high(gap) else ""
-                line += f"   {gap_name}: {self._gap(gap)}{mark}"
-            lines.append(line)
+        lines += [f"  {name + ' error':<18}{self._value(error):>8}{gap}" for name, error, gap
+                  in rows]
+        if self.baseline is not None:
+            train, dev = (self._value(e) for e in self.baseline)
+            lines.append(f"  always the training set's most frequent class: {train} on train, "
+                         f"{dev} on dev")
         why = "the tolerance"
         if self.noise is not None:
             why = (f"{why} {self._gap(self.tolerance)}, or two standard errors of the dev error "
@@ -326,6 +371,9 @@ class Diagnosis:
                 lines.append(f"     {s.command}")
         return "\n".join(lines)
 
+    def _gap_text(self, name, gap):
+        return f"   {name}: {self._gap(gap)}" + ("  high" if self.is_high(gap) else "")
+
     def _value(self, error):
         return f"{100 * error:.1f}%" if self.is_rate else f"{error:.4g}"
 
@@ -334,14 +382,15 @@ class Diagnosis:
 
 
 def diagnose(train_error, dev_error, *, human_error=0.0, test_error=None, n_dev=None,
-             tolerance=0.02, metric=ERROR_RATE):
+             tolerance=0.02, metric=ERROR_RATE, baseline=None):
     """The `Diagnosis` of these errors: error rates in [0, 1] (metric "error rate"), or
     values >= 0 of another metric (e.g. "mean squared error") with tolerance in its units.
     avoidable_bias = train - human, variance = dev - train, dev_overfit = test - dev; a gap is
     high above tolerance and, with n_dev dev examples, two binomial standard errors of the dev
-    error."""
+    error. baseline: (train, dev) error rates of always predicting the training set's most
+    frequent class, for the report (see `Diagnosis`)."""
     return Diagnosis(train_error, dev_error, human_error, test_error, n_dev=n_dev,
-                     tolerance=tolerance, metric=metric)
+                     tolerance=tolerance, metric=metric, baseline=baseline)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,13 +444,17 @@ def _recipe(d, options=None, argv=None):
 
     if d.high_bias:
         bigger = ",".join(str(2 * n) for n in hidden) if hidden else "7"
-        items.append(("a bigger network: more hidden units"
+        bias = []
+        bias.append(("a bigger network: more hidden units"
                       + (f" ({','.join(map(str, hidden)) or 'none'} -> {bigger})" if known
                          else ", twice the units per layer"),
                       "--hidden", bigger if known else None))
-        items.append(("train longer" + (f" ({epochs} -> {2 * epochs} epochs)" if known and epochs
+        bias.append(("train longer" + (f" ({epochs} -> {2 * epochs} epochs)" if known and epochs
                                          else ": twice the epochs"),
                        "--epochs", str(2 * epochs) if known and epochs else None))
+        if d.learned_nothing:  # training has barely begun: training longer comes first
+            bias.reverse()
+        items += bias
         if o.get("optimizer") != "adam":
             items.append(("a better optimizer: Adam (momentum and RMSprop together)",
                           "--optimizer", "adam"))
@@ -483,25 +536,28 @@ def _command(argv, setting, value):
 
 
 def _measure(model):
-    """(measure(data, name) -> (error, n), whether the error is a rate) for this model."""
+    """(measure(data, name) -> (error, n, class labels or None), whether the error is a rate)
+    for this model."""
     if all(hasattr(model, a) for a in ("network", "preprocess", "targets")):  # ImageClassifier
         net = model.network
 
         def image_source(data, name):
             if is_source(data):
-                return data
+                return data, _source_labels(net, data)
             images, labels = _pair(data, name, "(images, class indices)")
-            return ArraySource(model.preprocess(images, net.dtype), model.targets(labels))
+            source = ArraySource(model.preprocess(images, net.dtype), model.targets(labels))
+            return source, np.asarray(labels)
 
         return _network_measure(net, image_source), True
     if all(hasattr(model, a) for a in ("forward", "output_activation", "layer_dims")):
         def network_source(data, name):
             if is_source(data):
-                return data
+                return data, _source_labels(model, data)
             X, Y = _pair(data, name, "(X (n_x, m), Y (n_y, m))")
             X = check_X(X, model.layer_dims[0], name=f"{name} X")
-            return ArraySource(X, check_Y(Y, X.shape[1], model.layer_dims[-1],
-                                          model.output_activation, X.dtype, name=f"{name} Y"))
+            Y = check_Y(Y, X.shape[1], model.layer_dims[-1], model.output_activation, X.dtype,
+                        name=f"{name} Y")
+            return ArraySource(X, Y), _class_labels(model, Y)
 
         return _network_measure(model, network_source), model.output_activation in (
             "sigmoid", "softmax")
@@ -519,14 +575,40 @@ def _pair(data, name, expected):
                     f"got {type(data).__name__}")
 
 
+def _class_labels(net, Y):
+    """The class of each column of Y for a one-output sigmoid or a softmax network, else None
+    (a regressor, or several sigmoid labels at once)."""
+    if net.output_activation == "softmax":
+        return Y.argmax(axis=0)
+    if net.output_activation == "sigmoid" and Y.shape[0] == 1:
+        return Y[0]
+    return None
+
+
+def _source_labels(net, source):
+    """The class of each example of a source: its targets' for examples in memory, a streaming
+    source's `labels` (class indices), else None."""
+    if isinstance(source, ArraySource):
+        return _class_labels(net, source.Y)
+    return getattr(source, "labels", None)
+
+
+def _majority_errors(train_labels, dev_labels):
+    """(train, dev) error rates of always predicting the training set's most frequent class."""
+    classes, counts = np.unique(np.asarray(train_labels), return_counts=True)
+    majority = classes[counts.argmax()]
+    return (float(1 - counts.max() / counts.sum()),
+            float(np.mean(np.asarray(dev_labels) != majority)))
+
+
 def _network_measure(net, to_source):
     classifier = net.output_activation in ("sigmoid", "softmax")
 
     def measure(data, name):
-        source = to_source(data, name)
+        source, labels = to_source(data, name)
         error = (1 - SourceValidation(source)(net)["val_score"] if classifier
                  else _mean_squared_error(net, source))
-        return _finite(error, name), source.n_examples
+        return _finite(error, name), source.n_examples, labels if classifier else None
 
     return measure
 
@@ -565,7 +647,9 @@ def _estimator_measure(model):
         predicted = model.predict(X)
         error = (1 - accuracy_score(y, predicted) if classifier
                  else mean_squared_error(y, predicted))
-        return _finite(error, name), len(predicted)
+        y = np.asarray(y)
+        labels = y if classifier and y.ndim == 1 else None  # one label per sample
+        return _finite(error, name), len(predicted), labels
 
     return measure, classifier
 

@@ -81,6 +81,30 @@ def test_below_human_level_keeps_its_negative_bias():
     assert "below human level" not in str(diagnose(0.12, 0.13, human_error=0.12))
 
 
+def test_a_class_balance_that_differs_is_told_apart_from_overfitting():
+    """The cat files: 34.4% cats in train, 66% in test; an untrained network predicting
+    non-cat everywhere errs 34.4% and 66%."""
+    d = diagnose(0.344, 0.66, n_dev=50, baseline=(0.344, 0.66))
+    assert d.verdict == "high bias and high variance"
+    assert d.learned_nothing
+    report = str(d)
+    assert "always the training set's most frequent class: 34.4% on train, 66.0% on dev" in report
+    assert "the classes are balanced differently" in report
+    assert "no better than always predicting the most frequent class (34.4%)" in report
+    # barely trained: training longer first
+    assert [s.setting for s in d.suggestions[:2]] == ["--epochs", "--hidden"]
+    trained = diagnose(0.01, 0.30, n_dev=50, baseline=(0.344, 0.66))
+    assert not trained.learned_nothing
+    assert "the classes are balanced differently" in str(trained)
+    assert "no better than" not in str(trained)
+    same_balance = diagnose(0.01, 0.30, n_dev=50, baseline=(0.344, 0.36))
+    assert "balanced differently" not in str(same_balance)
+    assert diagnose(0.15, 0.16).suggestions[0].setting == "--hidden"
+    record = d.to_dict()
+    assert record["baseline"] == {"train": 0.344, "dev": 0.66}
+    assert Diagnosis.from_dict(json.loads(json.dumps(record))) == d
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"train_error": 1.5}, r"train_error must be an error rate in \[0, 1\]"),
     ({"dev_error": 11}, r"dev_error must be an error rate .*for 11%, give 0.11"),
@@ -99,6 +123,9 @@ def test_below_human_level_keeps_its_negative_bias():
     ({"metric": "mean squared error", "n_dev": 50}, "a mean squared error is not a rate"),
     ({"metric": "mean squared error", "train_error": -1.0}, "train_error must be >= 0"),
     ({"metric": "mean squared error", "tolerance": -1.0}, "in the metric's units"),
+    ({"baseline": (0.3,)}, r"baseline must be a pair \(train, dev\) of error rates"),
+    ({"baseline": (0.3, 1.2)}, r"baseline dev must be an error rate in \[0, 1\]"),
+    ({"metric": "mean squared error", "baseline": (0.3, 0.2)}, "has none"),
 ])
 def test_bad_inputs_are_clear_errors(kwargs, message):
     args = {"train_error": 0.1, "dev_error": 0.2, **kwargs}
@@ -259,6 +286,10 @@ def test_of_a_network_is_its_error_rate_in_prediction_mode(blobs, trained_networ
     # from sources (streamed in mini-batches), as from arrays
     source = ArraySource(X_dev.T.copy(), y_dev.reshape(1, -1).astype(float))
     assert Diagnosis.of(net, (X.T, y), source, human_error=0.05) == d
+    # the baseline: always the training set's most frequent class
+    majority = int(np.mean(y) > 0.5)
+    assert d.baseline == (pytest.approx(np.mean(y != majority)),
+                          pytest.approx(np.mean(y_dev != majority)))
     with_test = Diagnosis.of(net, (X.T, y), (X_dev.T, y_dev), test=(X.T, y))
     assert with_test.test_error == d.train_error
 
@@ -273,6 +304,7 @@ def test_of_a_streaming_source(tmp_path, blobs, trained_network):
     d = Diagnosis.of(trained_network, (X.T, y), source)
     assert d.dev_error == pytest.approx(1 - trained_network.score(X_dev.T, y_dev.reshape(1, -1)))
     assert d.n_dev == 200
+    assert d == Diagnosis.of(trained_network, (X.T, y), (X_dev.T, y_dev))  # baseline included
 
 
 def test_of_a_regression_network_is_its_mean_squared_error():
@@ -287,7 +319,7 @@ def test_of_a_regression_network_is_its_mean_squared_error():
                      human_error=0.1, tolerance=0.05)
     expected = mean_squared_error(Y[:, 200:].T, net.predict(X[:, 200:]).T)
     assert d.dev_error == pytest.approx(expected)
-    assert d.metric == "mean squared error" and d.n_dev is None
+    assert d.metric == "mean squared error" and d.n_dev is None and d.baseline is None
     with pytest.raises(ValueError, match="give tolerance in its units"):
         Diagnosis.of(net, (X, Y), (X, Y))
 
@@ -302,6 +334,9 @@ def test_of_the_estimators(blobs):
     assert d.train_error == pytest.approx(1 - clf.score(X, y))
     assert d.dev_error == pytest.approx(1 - clf.score(X_dev, y_dev))
     assert d.n_dev == len(y_dev)
+    majority = np.bincount(y).argmax()
+    assert d.baseline == (pytest.approx(np.mean(y != majority)),
+                          pytest.approx(np.mean(y_dev != majority)))
     target = X[:, 0] * 3 + X[:, 1]
     reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X, target)
     dev_target = X_dev[:, 0] * 3 + X_dev[:, 1]
@@ -326,6 +361,7 @@ def test_of_an_image_classifier():
     assert d.train_error == pytest.approx(np.mean(model.predict(images[:40]) != labels[:40]))
     assert d.dev_error == pytest.approx(np.mean(model.predict(images[40:]) != labels[40:]))
     assert d.n_dev == 20
+    assert d.baseline[0] == pytest.approx(1 - np.bincount(labels[:40]).max() / 40)
     # its preprocessed images as a source
     source = ArraySource(X[:, 40:], Y[:, 40:])
     assert Diagnosis.of(model, (images[:40], labels[:40]), source) == d
