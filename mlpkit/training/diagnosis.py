@@ -217,14 +217,12 @@ class Diagnosis:
                 f"below human level: the training error is {self._gap(-self.avoidable_bias)} "
                 "under the human-level error, so human level no longer estimates the Bayes "
                 "error and the bias left to remove is unknown")
-        if self.noise is not None and self.noise > self.tolerance:
-            undecided = self.undecided()
-            told = (": " + ", ".join(f"the {name} of {self._gap(gap)} cannot be told from noise"
-                                     for name, gap in undecided)) if undecided else ""
+        undecided = self.undecided()
+        if undecided:
             notes.append(
-                f"the dev set is too small to tell: with {self.n_dev} examples, two standard "
-                f"errors of the dev error are {self._gap(self.noise)}, so smaller gaps are "
-                f"noise{told}")
+                f"the dev set is too small to tell: on {self.n_dev} examples, "
+                + ", ".join(f"the {name} of {self._gap(gap)}" for name, gap in undecided)
+                + f" cannot be told from noise (two standard errors: {self._gap(self.noise)})")
         if self.baseline is not None:
             train, dev = self.baseline
             if self.is_high(abs(dev - train)):
@@ -355,17 +353,20 @@ class Diagnosis:
             lines.append(f"  always the training set's most frequent class: {train} on train, "
                          f"{dev} on dev")
         why = "the tolerance"
-        if self.noise is not None:
-            why = (f"{why} {self._gap(self.tolerance)}, or two standard errors of the dev error "
-                   f"on {self.n_dev} examples, {self._gap(self.noise)}")
+        if self.noise is not None and self.noise > self.tolerance:
+            why = (f"two standard errors of the dev error on {self.n_dev} examples: a dev set this "
+                   f"small cannot tell smaller gaps from noise; the tolerance is "
+                   f"{self._gap(self.tolerance)}")
+        elif self.noise is not None:
+            why += f"; two standard errors of the dev error are {self._gap(self.noise)}"
         lines.append(f"  a gap is high above {self._gap(self.threshold)} ({why})")
         lines.append(f"verdict: {self.verdict}")
         lines += [f"  note: {note}" for note in self.notes]
         lines.append("suggestions, most promising first:" if self.suggestions
                      else "suggestions: none (no gap is high)")
         for i, s in enumerate(self.suggestions, 1):
-            how = "" if s.setting is None else (
-                f": {s.setting}" + ("" if s.value is True else f" {s.value or '...'}"))
+            how = ("" if s.setting is None else f" ({s.setting})" if s.value is None
+                   else f": {s.setting}" + ("" if s.value is True else f" {s.value}"))
             lines.append(f"  {i}. {s.remedy}{how}")
             if s.command is not None:
                 lines.append(f"     {s.command}")
@@ -480,7 +481,7 @@ def _recipe(d, options=None, argv=None):
             items.append(("dropout: keep_prob" + (f" {_num(1 - dropout)} -> "
                                                   f"{_num(1 - new_dropout)}" if known
                                                   else " 1 -> 0.8, or 0.1 less")
-                          + " (--dropout is 1 - keep_prob)",
+                          + "; --dropout is 1 - keep_prob",
                           "--dropout", _num(new_dropout) if known else None))
         if o.get("augment") != "flip":
             items.append(("data augmentation, the runnable form of more data: each image "

@@ -49,20 +49,27 @@ def test_a_gap_equal_to_the_tolerance_is_not_high_whatever_the_rounding():
 
 
 def test_a_small_dev_set_cannot_tell_two_points_apart():
-    """With 50 dev examples at 11% dev error, two standard errors are 8.9 points: a 4-point
+    """With 50 dev examples at 11% dev error, two standard errors are 8.8 points: a 4-point
     variance gap is noise there, and high with 10000 examples."""
     small = diagnose(0.07, 0.11, human_error=0.06, n_dev=50)
     assert small.noise == pytest.approx(2 * math.sqrt(0.11 * 0.89 / 50))
     assert small.threshold == small.noise
     assert small.verdict == "neither"
     assert small.undecided() == [("variance", pytest.approx(0.04))]
-    assert "too small to tell" in str(small)
-    assert "the variance of 4.0 points cannot be told from noise" in str(small)
+    assert ("the dev set is too small to tell: on 50 examples, the variance of 4.0 points cannot "
+            "be told from noise (two standard errors: 8.8 points)") in str(small)
+    assert "a gap is high above 8.8 points (two standard errors of the dev error on 50 " in str(
+        small)
     assert small.suggestions[-1].remedy.startswith("a bigger dev set")
     large = diagnose(0.07, 0.11, human_error=0.06, n_dev=10_000)
     assert large.threshold == 0.02
     assert large.verdict == "high variance"
     assert "too small" not in str(large)
+    assert "a gap is high above 2.0 points (the tolerance; two standard errors" in str(large)
+    # every gap decided: nothing is undecided, though the threshold is the noise
+    clear = diagnose(0.01, 0.30, n_dev=50)
+    assert clear.undecided() == [] and "too small to tell" not in str(clear)
+    assert "a dev set this small cannot tell smaller gaps from noise" in str(clear)
     # without n_dev only the tolerance counts
     assert diagnose(0.07, 0.11, human_error=0.06).verdict == "high variance"
 
