@@ -79,7 +79,8 @@ def main():
         ax.set_title(f"{name}: {d.verdict}\n(full training set: train {d.train_error:.1%}, "
                      f"dev {d.dev_error:.1%})")
         ax.set_xlabel("training examples")
-        ax.set_ylim(0, 1.3 * ax.get_ylim()[1])  # room for the legend above the curves
+        top = ax.get_ylim()[1]
+        ax.set_ylim(-0.02 * top, 1.3 * top)  # the 0 line visible; room for the legend above
         ax.legend(loc="upper right")
     fig.suptitle("learning curves of mlpkit.MLPClassifier on the digits "
                  "(LearningCurveDisplay; 5 splits, mean and std)")
