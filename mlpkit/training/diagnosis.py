@@ -437,10 +437,17 @@ def _recipe(d, options=None, argv=None):
     variance ones (the course fixes bias first), then advice on the dev set."""
     known = options is not None
     o = options or {}
-    hidden = list(o.get("hidden") or [])
-    epochs = o.get("epochs")
-    l2 = float(o.get("l2") or 0.0)
-    dropout = float(o.get("dropout") or 0.0)
+    hidden = o.get("hidden") or []
+    if isinstance(hidden, str):  # as --hidden takes it
+        hidden = [part for part in hidden.split(",") if part.strip()]
+    try:
+        hidden = [int(n) for n in hidden]
+        epochs = None if o.get("epochs") is None else int(o["epochs"])
+        l2 = float(o.get("l2") or 0.0)
+        dropout = float(o.get("dropout") or 0.0)
+    except (TypeError, ValueError):
+        raise ValueError("options must hold the run's hidden sizes, epochs, l2 and dropout as "
+                         f"numbers (as mlpkit train records them); got {options!r}") from None
     items = []  # (remedy, setting, value); value None: unknown without the run's options
 
     if d.high_bias:
@@ -459,10 +466,11 @@ def _recipe(d, options=None, argv=None):
         if o.get("optimizer") != "adam":
             items.append(("a better optimizer: Adam (momentum and RMSprop together)",
                           "--optimizer", "adam"))
-        if l2 > 0:
+        # less regularization, unless the variance is high too (it comes next, with more)
+        if l2 > 0 and not d.high_variance:
             items.append((f"less L2 regularization: lambda {_num(l2)} -> {_num(l2 / 10)}",
                           "--l2", _num(l2 / 10)))
-        if dropout > 0:
+        if dropout > 0 and not d.high_variance:
             items.append((f"less dropout: keep_prob {_num(1 - dropout)} -> "
                           f"{_num(1 - dropout / 2)}", "--dropout", _num(dropout / 2)))
         if not o.get("batch_norm"):

@@ -232,6 +232,14 @@ def test_with_run_replaces_the_runs_own_setting_in_place():
     assert set(bias) == {"--hidden", "--epochs", "--l2", "--dropout"}
     assert bias["--l2"].value == "0.07" and bias["--dropout"].value == "0.15"
     assert "keep_prob 0.7 -> 0.85" in bias["--dropout"].remedy
+    # with high variance too, regularization is not lowered and raised at once
+    both = [s for s in diagnose(0.15, 0.30).with_run(run, argv).suggestions
+            if s.setting in ("--l2", "--dropout")]
+    assert [(s.setting, s.value) for s in both] == [("--l2", "7"), ("--dropout", "0.4")]
+    # hidden sizes as --hidden takes them
+    assert diagnose(0.15, 0.16).with_run({"hidden": "3,2"}).suggestions[0].value == "6,4"
+    with pytest.raises(ValueError, match="options must hold the run's hidden sizes"):
+        diagnose(0.15, 0.16).with_run({"epochs": "many"})
 
 
 def test_with_run_without_argv_fills_values_only_and_settings_filter():
