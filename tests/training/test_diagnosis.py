@@ -1,6 +1,7 @@
 """The bias/variance diagnosis: the lecture's cases, the dev set's noise, the recipe and its
 commands, bad inputs, JSON, and Diagnosis.of on every kind of model."""
 
+import dataclasses
 import json
 import math
 import shlex
@@ -29,6 +30,8 @@ def test_the_lectures_cases(train, dev, human, verdict):
     assert d.variance == pytest.approx(dev - train)
     assert d.dev_overfit is None
     assert f"verdict: {verdict}" in str(d)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.train_error = 0.0
 
 
 def test_the_gaps_and_the_report_in_percent():
@@ -185,8 +188,7 @@ def test_the_recipe_follows_the_verdict_most_promising_first():
     overfit = diagnose(0.005, 0.01, test_error=0.05).suggestions
     assert [s.setting for s in overfit] == [None]
     assert overfit[0].remedy.startswith("a bigger dev set")
-    for verdict in VERDICTS:
-        assert verdict in ("high bias", "high variance", "high bias and high variance", "neither")
+    assert VERDICTS == ("high bias", "high variance", "high bias and high variance", "neither")
 
 
 RUN = {"hidden": [20, 7, 5], "epochs": 1000, "optimizer": "gd", "l2": 0.0, "dropout": 0.0,
@@ -307,6 +309,24 @@ def test_of_a_network_is_its_error_rate_in_prediction_mode(blobs, trained_networ
                           pytest.approx(np.mean(y_dev != majority)))
     with_test = Diagnosis.of(net, (X.T, y), (X_dev.T, y_dev), test=(X.T, y))
     assert with_test.test_error == d.train_error
+
+
+def test_of_a_softmax_network_on_one_hot_targets():
+    from mlpkit import one_hot
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2, 300))
+    labels = np.digitize(X[0] + 0.5 * rng.normal(size=300), [-0.5, 0.7])  # 3 classes
+    labels[:150] = np.where(labels[:150] == 2, 0, labels[:150])  # train: fewer of class 2
+    Y = one_hot(labels, 3)
+    net = Network([2, 6, 3], output_activation="softmax", seed=0)
+    net.fit(X[:, :150], Y[:, :150], epochs=30, learning_rate=0.3, seed=0)
+    d = Diagnosis.of(net, (X[:, :150], Y[:, :150]), ArraySource(X[:, 150:], Y[:, 150:]))
+    assert d.train_error == pytest.approx(np.mean(net.predict(X[:, :150])[0] != labels[:150]))
+    assert d.dev_error == pytest.approx(np.mean(net.predict(X[:, 150:])[0] != labels[150:]))
+    majority = np.bincount(labels[:150]).argmax()
+    assert d.baseline == (pytest.approx(np.mean(labels[:150] != majority)),
+                          pytest.approx(np.mean(labels[150:] != majority)))
 
 
 def test_of_a_streaming_source(tmp_path, blobs, trained_network):
