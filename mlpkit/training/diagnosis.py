@@ -58,6 +58,10 @@ SETTINGS = {
 }
 
 
+_TYPES = {"--hidden": lambda text: [int(n) for n in text.split(",")], "--epochs": int,
+          "--patience": int, "--l2": float, "--dropout": float}
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """One remedy of the recipe. `setting` is the `mlpkit train` option that applies it (None
@@ -73,6 +77,15 @@ class Suggestion:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    @property
+    def typed_value(self):
+        """The value as a program sets it: --hidden's sizes as a list of ints, --epochs and
+        --patience as ints, --l2 and --dropout as floats, others as they are (None for advice
+        or an unknown value)."""
+        if not isinstance(self.value, str) or self.setting not in _TYPES:
+            return self.value
+        return _TYPES[self.setting](self.value)
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,13 @@ def test_with_run_derives_each_value_from_the_run_and_builds_its_command():
     assert by_setting["--batch-norm"].command.endswith("--seed 0 --batch-norm")
     assert shlex.split(by_setting["--hidden"].command)[1:] == [*ARGV, "--hidden", "40,14,10"]
     assert by_setting[None].command is None and by_setting[None].value is None
+    # typed for a program that applies them (the playground)
+    assert by_setting["--hidden"].typed_value == [40, 14, 10]
+    assert by_setting["--epochs"].typed_value == 2000
+    assert by_setting["--l2"].typed_value == 0.1
+    assert by_setting["--optimizer"].typed_value == "adam"
+    assert by_setting["--batch-norm"].typed_value is True
+    assert by_setting[None].typed_value is None
     # the course's names in the report too
     report = str(d)
     assert "lambda 0 -> 0.1" in report and "keep_prob 1 -> 0.8" in report
