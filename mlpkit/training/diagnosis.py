@@ -565,6 +565,11 @@ def _measure(model):
 
         def image_source(data, name):
             if is_source(data):
+                if model.standardizer is not None and getattr(data, "standardizer", 0) is None:
+                    raise ValueError(
+                        f"{name}: the source gives unstandardized images but the model "
+                        "standardizes its inputs; give the source the model's standardizer "
+                        "(source.standardizer = model.standardizer)")
                 return data, _source_labels(net, data)
             images, labels = _pair(data, name, "(images, class indices)")
             source = ArraySource(model.preprocess(images, net.dtype), model.targets(labels))

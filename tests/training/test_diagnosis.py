@@ -409,6 +409,26 @@ def test_of_an_image_classifier():
     assert Diagnosis.of(model, (images[:40], labels[:40]), source) == d
 
 
+def test_of_an_image_classifier_that_standardizes_needs_a_standardized_source(tmp_path):
+    from mlpkit import Standardizer
+    from mlpkit.apps.image_classifier import ImageClassifier
+    from mlpkit.data.sources import NpySource
+
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, size=(30, 4, 4, 3), dtype=np.uint8)
+    labels = np.arange(30) % 2
+    plain = ImageClassifier.build(["a", "b"], 4, hidden=(3,), seed=0)
+    standardizer = Standardizer().fit(plain.preprocess(images))
+    model = ImageClassifier(plain.network, ["a", "b"], 4, standardizer=standardizer)
+    np.save(tmp_path / "x.npy", images)
+    source = NpySource(tmp_path / "x.npy", labels)
+    with pytest.raises(ValueError, match="dev: the source gives unstandardized images"):
+        Diagnosis.of(model, (images, labels), source)
+    source.standardizer = model.standardizer
+    assert Diagnosis.of(model, (images, labels), source) == Diagnosis.of(
+        model, (images, labels), (images, labels))
+
+
 def test_of_bad_models_and_data(blobs, trained_network):
     (X, y), _ = blobs
     with pytest.raises(TypeError, match="Diagnosis.of takes a Network"):
