@@ -215,31 +215,34 @@ def test_randomized_search_loguniform_parallel(binary):
 
 # ---------------------------------------------------------------------- errors
 @pytest.mark.parametrize(
-    "params",
+    "params, message",
     [
-        dict(hidden_layer_sizes=(10, 0)),
-        dict(hidden_layer_sizes=(-3,)),
-        dict(dropout=1.0),
-        dict(dropout=-0.1),
-        dict(dropout=(0.1, 0.2)),  # two values for one hidden layer
-        dict(dropout=(0.1, 1.5), hidden_layer_sizes=(4, 4)),
-        dict(alpha=-1.0),
-        dict(solver="lbfgs", dropout=0.2),  # a random cost
-        dict(solver="newton"),
-        dict(activation="softmax"),
-        dict(activation="swish"),
-        dict(learning_rate="cosine"),
-        dict(learning_rate_init=0.0),
-        dict(momentum=1.0),
-        dict(init="orthogonal"),
-        dict(batch_size=0),
-        dict(validation_fraction=1.0),
+        (dict(hidden_layer_sizes=(10, 0)), r"hidden_layer_sizes must be > 0, got \(10, 0\)"),
+        (dict(hidden_layer_sizes=(-3,)), r"hidden_layer_sizes must be > 0, got \(-3,\)"),
+        (dict(dropout=1.0), r"The 'dropout' parameter .* Got 1.0 instead"),
+        (dict(dropout=-0.1), r"The 'dropout' parameter .* Got -0.1 instead"),
+        # two values for one hidden layer
+        (dict(dropout=(0.1, 0.2)), r"dropout must be one number or one per hidden layer \(1\)"),
+        (dict(dropout=(0.1, 1.5), hidden_layer_sizes=(4, 4)),
+         r"dropout must be in \[0, 1\) .*got \(0.1, 1.5\)"),
+        (dict(alpha=-1.0), r"The 'alpha' parameter"),
+        (dict(solver="lbfgs", dropout=0.2), r"solver='lbfgs' .*dropout=0.2 makes it random"),
+        (dict(solver="newton"), r"The 'solver' parameter"),
+        (dict(activation="softmax"), r"The 'activation' parameter .* Got 'softmax'"),
+        (dict(activation="swish"), r"The 'activation' parameter .* Got 'swish'"),
+        (dict(learning_rate="cosine"), r"The 'learning_rate' parameter"),
+        (dict(learning_rate_init=0.0), r"The 'learning_rate_init' parameter"),
+        (dict(momentum=1.0), r"The 'momentum' parameter"),
+        (dict(init="orthogonal"), r"The 'init' parameter"),
+        (dict(batch_size=0), r"The 'batch_size' parameter"),
+        (dict(validation_fraction=1.0), r"The 'validation_fraction' parameter"),
     ],
 )
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
-def test_bad_parameters_raise_value_error_at_fit(cls, params, binary):
+def test_bad_parameters_raise_value_error_at_fit(cls, params, message, binary):
+    """Each bad value is refused at fit with an error that names the parameter."""
     model = cls(max_iter=2, **params)  # construction never validates, as in scikit-learn
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         model.fit(*binary)
 
 
@@ -391,15 +394,28 @@ def test_float32_trains_in_float32(binary):
     assert small(MLPClassifier).fit(X, y).network_.dtype == np.float64
 
 
+def binary_proba_by_hand(model, X):
+    """scikit-learn's forward pass written out over coefs_ / intercepts_: relu hidden layers,
+    then p = sigma(A W + b); predict_proba is [1 - p, p]. No unit dropped, no scaling."""
+    A = X
+    for W, b in zip(model.coefs_[:-1], model.intercepts_[:-1], strict=True):
+        A = np.maximum(0, A @ W + b)
+    p = 1 / (1 + np.exp(-(A @ model.coefs_[-1] + model.intercepts_[-1])))
+    return np.column_stack([1 - p[:, 0], p[:, 0]])
+
+
 def test_dropout_changes_training_not_prediction(binary):
     X, y = binary
     plain = small(MLPClassifier).fit(X, y)
     dropped = small(MLPClassifier, dropout=0.5).fit(X, y)
     assert plain.loss_curve_[0] != dropped.loss_curve_[0]
     assert not np.allclose(plain.coefs_[0], dropped.coefs_[0])
-    np.testing.assert_array_equal(dropped.predict_proba(X), dropped.predict_proba(X))
+    np.testing.assert_allclose(dropped.predict_proba(X), binary_proba_by_hand(dropped, X),
+                               rtol=1e-12, atol=1e-15)
     per_layer = small(MLPClassifier, hidden_layer_sizes=(8, 8), dropout=(0.0, 0.5)).fit(X, y)
     assert per_layer._keep_prob(2) == [1.0, 0.5]
+    np.testing.assert_allclose(per_layer.predict_proba(X), binary_proba_by_hand(per_layer, X),
+                               rtol=1e-12, atol=1e-15)
 
 
 def test_batch_norm_adds_gamma_beta_and_running_stats(binary):

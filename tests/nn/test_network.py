@@ -395,7 +395,7 @@ def test_bad_input_is_rejected_with_a_clear_message(case):
 def test_bad_input_leaves_parameters_untouched():
     net = _net()
     before = {k: v.copy() for k, v in net.parameters.items()}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Y must hold labels 0 or 1 for a sigmoid output"):
         net.fit(X_OK, Y_OK * 2)
     for k, v in net.parameters.items():
         np.testing.assert_array_equal(v, before[k])
