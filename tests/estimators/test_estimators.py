@@ -189,12 +189,14 @@ def test_pipeline_cross_val_and_grid_search(blobs):
     X, y = blobs
     pipe = make_pipeline(StandardScaler(), small(MLPClassifier))
     scores = cross_val_score(pipe, X, y, cv=3)
-    assert scores.shape == (3,) and np.all(scores > 0.5)
+    # measured 0.68, 0.80, 0.70 (folds of 50: an example is 0.02); 3 examples' margin for
+    # another processor's rounding
+    assert scores.shape == (3,) and np.all(scores >= 0.62) and scores.mean() >= 0.66
     grid = GridSearchCV(
         pipe, {"mlpclassifier__alpha": [1e-4, 1e-1], "mlpclassifier__dropout": [0.0, 0.2]}, cv=2
     ).fit(X, y)
     assert len(grid.cv_results_["params"]) == 4
-    assert grid.best_estimator_.score(X, y) > 0.6
+    assert grid.best_estimator_.score(X, y) >= 0.74  # measured 0.78 (150 examples)
 
 
 def test_randomized_search_loguniform_parallel(binary):
@@ -425,7 +427,7 @@ def test_batch_norm_adds_gamma_beta_and_running_stats(binary):
     assert {"gamma1", "beta1", "gamma2", "beta2", "b3"} <= keys and "b1" not in keys
     assert set(model.network_.running_stats) == {"mean1", "var1", "mean2", "var2"}
     assert not np.allclose(model.network_.running_stats["mean1"], 0)
-    assert model.score(X, y) > 0.8
+    assert model.score(X, y) >= 0.85  # measured 0.883 (120 examples)
 
 
 def test_solvers_and_schedules_take_effect(binary):
@@ -483,14 +485,14 @@ def test_binary_multiclass_multilabel_and_string_labels(blobs, binary):
     model = small(MLPClassifier, max_iter=100).fit(X, Y)
     assert model.out_activation_ == "logistic" and model.n_outputs_ == 3
     assert model.predict(X).shape == (len(X), 3) and model.predict_proba(X).shape == (len(X), 3)
-    assert model.score(X, Y) > 0.5
+    assert model.score(X, Y) >= 0.82  # measured 0.858 (all 3 labels right, 120 examples)
 
 
 def test_regressor_single_and_multi_output(regression):
     X, Y = regression
     model = small(MLPRegressor, max_iter=200).fit(X, Y)
     assert model.out_activation_ == "identity" and model.predict(X).shape == (120, 2)
-    assert model.score(X, Y) > 0.8
+    assert model.score(X, Y) > 0.98  # R^2 measured 0.994
     single = small(MLPRegressor).fit(X, Y[:, 0])
     assert single.predict(X).shape == (120,) and single.n_outputs_ == 1
 
@@ -664,7 +666,7 @@ def test_loaded_model_warm_starts_with_early_stopping(tmp_path):
     assert loaded.validation_scores_[: len(scores)] == scores
     assert len(loaded.validation_scores_) == len(scores) + loaded.n_iter_
     assert loaded.best_validation_score_ == max(loaded.validation_scores_)
-    assert loaded.best_loss_ is None and loaded.score(X, y) > 0.7
+    assert loaded.best_loss_ is None and loaded.score(X, y) >= 0.77  # measured 0.807
 
 
 def test_non_finite_parameters_and_nested_dicts_survive_save_and_load(tmp_path):

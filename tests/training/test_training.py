@@ -370,7 +370,7 @@ def test_softmax_digits_with_adam():
     net.fit(X_train.T, one_hot(y_train, 10), epochs=100, learning_rate=0.001, batch_size=64,
             optimizer="adam", seed=0)
     assert net.predict(X_test.T).shape == (1, len(y_test))
-    assert net.score(X_test.T, one_hot(y_test, 10)) >= 0.95
+    assert net.score(X_test.T, one_hot(y_test, 10)) >= 0.96  # measured 0.978 (540 examples)
 
 
 # ------------------------------------------------------------------------- bad options
