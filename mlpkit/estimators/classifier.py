@@ -10,7 +10,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 
-from .base import BaseMLP, _to_json
+from .base import BaseMLP
+from .persistence import to_json
 
 
 def _partial_fit_available(estimator):
@@ -228,7 +229,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _extra_state(self):
         lb = self._label_binarizer
         return {
-            "classes": _to_json(self.classes_),
+            "classes": to_json(self.classes_),
             "classes_dtype": str(self.classes_.dtype),
             "y_type": lb.y_type_,
         }

@@ -7,6 +7,8 @@ bookkeeping (best score, epochs without improvement, a copy of the best paramete
 history, the run's configuration, and, when the best epoch's parameters were put back at the
 end of a run, the last epoch's (where a resumed run goes on from). `to_arrays` / `from_arrays`
 turn it into JSON metadata plus NumPy arrays and back, with no pickling, for model files.
+`float_to_json` / `float_from_json` are the one codec for the floats JSON lacks (NaN, +-inf),
+which the estimators' saved parameters use too.
 """
 
 import copy
@@ -103,6 +105,22 @@ class TrainingState:
         )
 
 
+FLOAT_TAG = "$float"
+
+
+def float_to_json(value):
+    """A float as JSON data: itself when finite, else {"$float": "nan" | "inf" | "-inf"}
+    (JSON has no NaN or infinity)."""
+    return value if np.isfinite(value) else {FLOAT_TAG: repr(float(value))}
+
+
+def float_from_json(value):
+    """The float that `float_to_json` encoded; any other value as it is."""
+    if isinstance(value, dict) and set(value) == {FLOAT_TAG}:
+        return float(value[FLOAT_TAG])
+    return value
+
+
 def _encode(value, path, arrays, what):
     """JSON data with every array moved into `arrays` under its path, leaving {"$array": key}."""
     if isinstance(value, np.ndarray):
@@ -117,8 +135,8 @@ def _encode(value, path, arrays, what):
         return [_encode(v, f"{path}{i}.", arrays, what) for i, v in enumerate(value)]
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return {"$float": repr(value)}  # JSON has no NaN or infinity
+    if isinstance(value, float):
+        return float_to_json(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(
@@ -128,14 +146,13 @@ def _encode(value, path, arrays, what):
 
 
 def _decode(value, arrays):
+    value = float_from_json(value)
     if isinstance(value, dict):
         if set(value) == {"$array"}:
             key = value["$array"]
             if key not in arrays:
                 raise ValueError(f"array {key} is missing")
             return np.array(arrays[key])
-        if set(value) == {"$float"}:
-            return float(value["$float"])
         return {key: _decode(v, arrays) for key, v in value.items()}
     if isinstance(value, list):
         return [_decode(v, arrays) for v in value]

@@ -202,9 +202,16 @@ def test_class_weight_shifts_predictions_and_multilabel_lists():
                              random_state=0, class_weight="balanced")
     assert balanced.fit(X, y).predict(X).mean() > plain.fit(X, y).predict(X).mean()
     assert not hasattr(balanced, "partial_fit")
+    # multi-label: a dict per label, each example weighted by the product over its labels
     X, Y = make_multilabel_classification(n_samples=60, n_classes=3, random_state=0)
-    cw = [{0: 1, 1: 2}, {0: 1, 1: 1}, "balanced"][:2] + [{0: 2, 1: 1}]
-    MLPClassifier(class_weight=cw, max_iter=5).fit(X, Y)
+    cw = [{0: 1, 1: 2}, {0: 1, 1: 1}, {0: 2, 1: 1}]
+    params = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=20, random_state=0)
+    by_label = MLPClassifier(class_weight=cw, **params).fit(X, Y)
+    products = np.prod([np.where(Y[:, k] == 1, w[1], w[0]) for k, w in enumerate(cw)], axis=0)
+    assert set(products) == {1, 2, 4}
+    by_sample = MLPClassifier(**params).fit(X, Y, sample_weight=products)
+    np.testing.assert_allclose(parameters(by_label), parameters(by_sample), rtol=1e-12)
+    assert not np.allclose(parameters(by_label), parameters(MLPClassifier(**params).fit(X, Y)))
     with pytest.raises(ValueError, match="list of dicts"):
         MLPClassifier(class_weight={0: 1, 1: 2}, max_iter=5).fit(X, Y)
 
@@ -303,7 +310,7 @@ def test_multilabel_and_multioutput(regression):
     assert not np.allclose(proba.sum(axis=1), 1) and 0 < proba.min() and proba.max() < 1
     X, Y = regression
     reg = MLPRegressor(hidden_layer_sizes=(20,), solver="lbfgs", random_state=0).fit(X, Y)
-    assert reg.predict(X).shape == Y.shape and reg.score(X, Y) > 0.95
+    assert reg.predict(X).shape == Y.shape and reg.score(X, Y) > 0.999  # R^2 measured 0.99998
 
 
 def test_poisson_regression():

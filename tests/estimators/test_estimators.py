@@ -189,12 +189,14 @@ def test_pipeline_cross_val_and_grid_search(blobs):
     X, y = blobs
     pipe = make_pipeline(StandardScaler(), small(MLPClassifier))
     scores = cross_val_score(pipe, X, y, cv=3)
-    assert scores.shape == (3,) and np.all(scores > 0.5)
+    # measured 0.68, 0.80, 0.70 (folds of 50: an example is 0.02); 3 examples' margin for
+    # another processor's rounding
+    assert scores.shape == (3,) and np.all(scores >= 0.62) and scores.mean() >= 0.66
     grid = GridSearchCV(
         pipe, {"mlpclassifier__alpha": [1e-4, 1e-1], "mlpclassifier__dropout": [0.0, 0.2]}, cv=2
     ).fit(X, y)
     assert len(grid.cv_results_["params"]) == 4
-    assert grid.best_estimator_.score(X, y) > 0.6
+    assert grid.best_estimator_.score(X, y) >= 0.74  # measured 0.78 (150 examples)
 
 
 def test_randomized_search_loguniform_parallel(binary):
@@ -215,31 +217,34 @@ def test_randomized_search_loguniform_parallel(binary):
 
 # ---------------------------------------------------------------------- errors
 @pytest.mark.parametrize(
-    "params",
+    "params, message",
     [
-        dict(hidden_layer_sizes=(10, 0)),
-        dict(hidden_layer_sizes=(-3,)),
-        dict(dropout=1.0),
-        dict(dropout=-0.1),
-        dict(dropout=(0.1, 0.2)),  # two values for one hidden layer
-        dict(dropout=(0.1, 1.5), hidden_layer_sizes=(4, 4)),
-        dict(alpha=-1.0),
-        dict(solver="lbfgs", dropout=0.2),  # a random cost
-        dict(solver="newton"),
-        dict(activation="softmax"),
-        dict(activation="swish"),
-        dict(learning_rate="cosine"),
-        dict(learning_rate_init=0.0),
-        dict(momentum=1.0),
-        dict(init="orthogonal"),
-        dict(batch_size=0),
-        dict(validation_fraction=1.0),
+        (dict(hidden_layer_sizes=(10, 0)), r"hidden_layer_sizes must be > 0, got \(10, 0\)"),
+        (dict(hidden_layer_sizes=(-3,)), r"hidden_layer_sizes must be > 0, got \(-3,\)"),
+        (dict(dropout=1.0), r"The 'dropout' parameter .* Got 1.0 instead"),
+        (dict(dropout=-0.1), r"The 'dropout' parameter .* Got -0.1 instead"),
+        # two values for one hidden layer
+        (dict(dropout=(0.1, 0.2)), r"dropout must be one number or one per hidden layer \(1\)"),
+        (dict(dropout=(0.1, 1.5), hidden_layer_sizes=(4, 4)),
+         r"dropout must be in \[0, 1\) .*got \(0.1, 1.5\)"),
+        (dict(alpha=-1.0), r"The 'alpha' parameter"),
+        (dict(solver="lbfgs", dropout=0.2), r"solver='lbfgs' .*dropout=0.2 makes it random"),
+        (dict(solver="newton"), r"The 'solver' parameter"),
+        (dict(activation="softmax"), r"The 'activation' parameter .* Got 'softmax'"),
+        (dict(activation="swish"), r"The 'activation' parameter .* Got 'swish'"),
+        (dict(learning_rate="cosine"), r"The 'learning_rate' parameter"),
+        (dict(learning_rate_init=0.0), r"The 'learning_rate_init' parameter"),
+        (dict(momentum=1.0), r"The 'momentum' parameter"),
+        (dict(init="orthogonal"), r"The 'init' parameter"),
+        (dict(batch_size=0), r"The 'batch_size' parameter"),
+        (dict(validation_fraction=1.0), r"The 'validation_fraction' parameter"),
     ],
 )
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
-def test_bad_parameters_raise_value_error_at_fit(cls, params, binary):
+def test_bad_parameters_raise_value_error_at_fit(cls, params, message, binary):
+    """Each bad value is refused at fit with an error that names the parameter."""
     model = cls(max_iter=2, **params)  # construction never validates, as in scikit-learn
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         model.fit(*binary)
 
 
@@ -391,15 +396,28 @@ def test_float32_trains_in_float32(binary):
     assert small(MLPClassifier).fit(X, y).network_.dtype == np.float64
 
 
+def binary_proba_by_hand(model, X):
+    """scikit-learn's forward pass written out over coefs_ / intercepts_: relu hidden layers,
+    then p = sigma(A W + b); predict_proba is [1 - p, p]. No unit dropped, no scaling."""
+    A = X
+    for W, b in zip(model.coefs_[:-1], model.intercepts_[:-1], strict=True):
+        A = np.maximum(0, A @ W + b)
+    p = 1 / (1 + np.exp(-(A @ model.coefs_[-1] + model.intercepts_[-1])))
+    return np.column_stack([1 - p[:, 0], p[:, 0]])
+
+
 def test_dropout_changes_training_not_prediction(binary):
     X, y = binary
     plain = small(MLPClassifier).fit(X, y)
     dropped = small(MLPClassifier, dropout=0.5).fit(X, y)
     assert plain.loss_curve_[0] != dropped.loss_curve_[0]
     assert not np.allclose(plain.coefs_[0], dropped.coefs_[0])
-    np.testing.assert_array_equal(dropped.predict_proba(X), dropped.predict_proba(X))
+    np.testing.assert_allclose(dropped.predict_proba(X), binary_proba_by_hand(dropped, X),
+                               rtol=1e-12, atol=1e-15)
     per_layer = small(MLPClassifier, hidden_layer_sizes=(8, 8), dropout=(0.0, 0.5)).fit(X, y)
     assert per_layer._keep_prob(2) == [1.0, 0.5]
+    np.testing.assert_allclose(per_layer.predict_proba(X), binary_proba_by_hand(per_layer, X),
+                               rtol=1e-12, atol=1e-15)
 
 
 def test_batch_norm_adds_gamma_beta_and_running_stats(binary):
@@ -409,7 +427,7 @@ def test_batch_norm_adds_gamma_beta_and_running_stats(binary):
     assert {"gamma1", "beta1", "gamma2", "beta2", "b3"} <= keys and "b1" not in keys
     assert set(model.network_.running_stats) == {"mean1", "var1", "mean2", "var2"}
     assert not np.allclose(model.network_.running_stats["mean1"], 0)
-    assert model.score(X, y) > 0.8
+    assert model.score(X, y) >= 0.85  # measured 0.883 (120 examples)
 
 
 def test_solvers_and_schedules_take_effect(binary):
@@ -467,14 +485,14 @@ def test_binary_multiclass_multilabel_and_string_labels(blobs, binary):
     model = small(MLPClassifier, max_iter=100).fit(X, Y)
     assert model.out_activation_ == "logistic" and model.n_outputs_ == 3
     assert model.predict(X).shape == (len(X), 3) and model.predict_proba(X).shape == (len(X), 3)
-    assert model.score(X, Y) > 0.5
+    assert model.score(X, Y) >= 0.82  # measured 0.858 (all 3 labels right, 120 examples)
 
 
 def test_regressor_single_and_multi_output(regression):
     X, Y = regression
     model = small(MLPRegressor, max_iter=200).fit(X, Y)
     assert model.out_activation_ == "identity" and model.predict(X).shape == (120, 2)
-    assert model.score(X, Y) > 0.8
+    assert model.score(X, Y) > 0.98  # R^2 measured 0.994
     single = small(MLPRegressor).fit(X, Y[:, 0])
     assert single.predict(X).shape == (120,) and single.n_outputs_ == 1
 
@@ -648,7 +666,7 @@ def test_loaded_model_warm_starts_with_early_stopping(tmp_path):
     assert loaded.validation_scores_[: len(scores)] == scores
     assert len(loaded.validation_scores_) == len(scores) + loaded.n_iter_
     assert loaded.best_validation_score_ == max(loaded.validation_scores_)
-    assert loaded.best_loss_ is None and loaded.score(X, y) > 0.7
+    assert loaded.best_loss_ is None and loaded.score(X, y) >= 0.77  # measured 0.807
 
 
 def test_non_finite_parameters_and_nested_dicts_survive_save_and_load(tmp_path):

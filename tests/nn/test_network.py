@@ -295,7 +295,7 @@ def test_flower_four_tanh_units_beat_logistic_regression(flower):
     X, Y = flower
     net = Network([2, 4, 1], hidden_activation="tanh", init="random", seed=1)
     net.fit(X, Y, epochs=10000, learning_rate=1.2)
-    assert net.score(X, Y) >= 0.88
+    assert net.score(X, Y) >= 0.92  # measured 0.9425 (400 points: 9 points margin)
     logistic = Network([2, 1], init="zeros")
     logistic.fit(X, Y, epochs=2000, learning_rate=1.2)
     assert logistic.score(X, Y) < 0.60
@@ -395,7 +395,7 @@ def test_bad_input_is_rejected_with_a_clear_message(case):
 def test_bad_input_leaves_parameters_untouched():
     net = _net()
     before = {k: v.copy() for k, v in net.parameters.items()}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Y must hold labels 0 or 1 for a sigmoid output"):
         net.fit(X_OK, Y_OK * 2)
     for k, v in net.parameters.items():
         np.testing.assert_array_equal(v, before[k])

@@ -225,3 +225,27 @@ def test_a_run_stopped_by_divergence_under_early_stopping_resumes_to_nothing():
             resume=True)
     np.testing.assert_array_equal(net.parameters.vector, best)
     assert net.training_state.epoch == epochs_done
+
+
+def test_the_float_codec_carries_nan_and_infinities_through_strict_json():
+    """JSON has no NaN or infinity: `float_to_json` writes them as {"$float": repr}, which
+    `float_from_json` reads back; finite floats and other values pass through both unchanged.
+    The training state and the estimators' parameters (n_iter_no_change=inf) use it."""
+    import json
+
+    from mlpkit.estimators.persistence import from_json, to_json
+    from mlpkit.training import TrainingState
+    from mlpkit.training.state import float_from_json, float_to_json
+
+    for value in (np.nan, np.inf, -np.inf, 0.25):
+        encoded = json.loads(json.dumps(float_to_json(value), allow_nan=False))
+        np.testing.assert_equal(float_from_json(encoded), value)
+    assert float_to_json(-np.inf) == {"$float": "-inf"} and float_from_json("x") == "x"
+    state = TrainingState(rules={"patience": {"best": np.inf, "scores": [np.nan, 0.5]}})
+    meta, arrays = state.to_arrays()
+    restored = TrainingState.from_arrays(json.loads(json.dumps(meta, allow_nan=False)), arrays)
+    assert restored.rules["patience"]["best"] == np.inf
+    np.testing.assert_equal(restored.rules["patience"]["scores"], [np.nan, 0.5])
+    params = {"n_iter_no_change": np.inf, "class_weight": {0: 1.0, 1: np.float64(2.5)}}
+    assert from_json(json.loads(json.dumps(to_json(params["n_iter_no_change"])))) == np.inf
+    assert from_json(json.loads(json.dumps(to_json(params["class_weight"])))) == {0: 1.0, 1: 2.5}

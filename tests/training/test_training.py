@@ -90,8 +90,23 @@ def test_dropout_only_on_hidden_layers_and_off_in_predict():
     # inverted dropout: kept units are scaled by 1 / keep_prob, dropped ones are 0
     A1 = caches[1].A_prev
     np.testing.assert_allclose(A1, caches[0].A * caches[0].D / 0.5)
-    np.testing.assert_array_equal(net.predict_proba(X), net.predict_proba(X))
-    np.testing.assert_array_equal(net.predict_proba(X), net.forward(X)[0])
+
+
+def test_a_network_trained_with_dropout_predicts_without_it():
+    """After fitting with keep_prob 0.5, prediction is the plain forward pass written out over
+    the parameters, sigma(W3 relu(W2 relu(W1 X + b1) + b2) + b3), with no unit dropped and no
+    1 / keep_prob scaling, while a training pass with the same parameters does drop units."""
+    X, Y = small_problem(m=200)
+    net = Network([4, 50, 50, 1], seed=0)
+    net.fit(X, Y, epochs=20, learning_rate=0.1, keep_prob=0.5, seed=0)
+    P = net.parameters
+    A1 = np.maximum(0, P["W1"] @ X + P["b1"])
+    A2 = np.maximum(0, P["W2"] @ A1 + P["b2"])
+    expected = 1 / (1 + np.exp(-(P["W3"] @ A2 + P["b3"])))
+    np.testing.assert_allclose(net.predict_proba(X), expected, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(net.forward(X)[0], expected, rtol=1e-12, atol=0)
+    dropped, _ = net.forward(X, training=True, keep_prob=[0.5, 0.5], rng=np.random.default_rng(1))
+    assert np.abs(dropped - expected).max() > 1e-3
 
 
 def test_l2_cost_term():
@@ -355,7 +370,7 @@ def test_softmax_digits_with_adam():
     net.fit(X_train.T, one_hot(y_train, 10), epochs=100, learning_rate=0.001, batch_size=64,
             optimizer="adam", seed=0)
     assert net.predict(X_test.T).shape == (1, len(y_test))
-    assert net.score(X_test.T, one_hot(y_test, 10)) >= 0.95
+    assert net.score(X_test.T, one_hot(y_test, 10)) >= 0.96  # measured 0.978 (540 examples)
 
 
 # ------------------------------------------------------------------------- bad options
