@@ -116,6 +116,10 @@ function renderLayers() {
     row.append(label, units, document.createTextNode(" units, "), act);
     box.append(row);
   });
+  describeOutput();
+}
+
+function describeOutput() {
   const classes = Number(fieldValue("classes")) || 2;
   $("output-help").textContent = `output: ${classes > 2 ? `softmax over ${classes} classes` :
     "one sigmoid unit (two classes)"}; ${layers.length} hidden layer(s)`;
@@ -419,7 +423,7 @@ function drawChart(canvas, series, opts) {
   ctx.fillText(label(ymax), 2, T + 8);
   ctx.fillText(label(ymin), 2, H - B);
   ctx.fillText(`epoch ${xmax}`, W - R - 70, H - 6);
-  let legendX = L + 90;
+  let legendX = L + ctx.measureText(opts.title).width + 16;
   for (const s of series) {
     ctx.strokeStyle = s.color;
     ctx.setLineDash(s.dash || []);
@@ -656,7 +660,7 @@ async function main() {
       if (d) form.elements.noise.value = d.noise;
     }
     describeData();
-    renderLayers();
+    describeOutput();
     updateLink();
   });
   form.addEventListener("submit", (e) => e.preventDefault());
