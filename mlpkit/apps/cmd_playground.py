@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .cli_common import PROG, float_in, int_at_least, warn
-from .cmd_serve import HOST, PORT, _is_loopback, listen, port_number
+from .cli_common import PROG, float_in, int_at_least
+from .cmd_serve import add_address_options, listen, run_server, url_of
 
 MAX_RUNS = 4
 KEEP_RUNS = 32
@@ -12,7 +12,7 @@ IDLE_TIMEOUT = 60.0
 
 def run(args):
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401 (the check that the [serve] extra is installed)
 
         from . import playground
         from .playground_runs import RunManager
@@ -23,22 +23,13 @@ def run(args):
     sock = listen(args.host, args.port)
     manager = RunManager(args.max_runs, args.keep_runs, args.idle_timeout)
     app = playground.create_app(manager)
-    host, port = sock.getsockname()[:2]
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    url = url_of(sock)
     print(f"{PROG} playground at {url} (API: {url}api, docs: {url}docs; at most "
           f"{args.max_runs} runs at once); Ctrl+C stops it", flush=True)
-    if not _is_loopback(host):
-        warn(f"listening on {host}: anyone who can reach this machine can train on it")
-    config = uvicorn.Config(app, log_level="info", access_log=not args.no_access_log,
-                            server_header=False, timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
     try:
-        server.run(sockets=[sock])
+        run_server(app, sock, url, access_log=not args.no_access_log)
     finally:
         manager.close()
-        sock.close()
-    if not server.started:
-        raise OSError(f"the server on {url} did not start (see the messages above)")
     return 0
 
 
@@ -51,11 +42,7 @@ def add_parser(commands):
         "the bias/variance diagnosis live; the course's runs as presets; a JSON API under /api "
         "with its docs at /docs. Needs the [serve] extra: pip install 'mlpkit[serve]'.",
     )
-    parser.add_argument("--host", default=HOST,
-                        help="address to listen on (default: %(default)s, this machine only; "
-                        "0.0.0.0 opens it to the network)")
-    parser.add_argument("--port", type=port_number, default=PORT,
-                        help="TCP port (default: %(default)s; 0 picks a free one)")
+    add_address_options(parser)
     parser.add_argument("--max-runs", type=int_at_least(1), default=MAX_RUNS, metavar="N",
                         help="runs training at once (default: %(default)s); the next gets 429")
     parser.add_argument("--keep-runs", type=int_at_least(1), default=KEEP_RUNS, metavar="N",

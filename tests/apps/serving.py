@@ -37,28 +37,32 @@ class Server:
     """`python -m mlpkit serve MODEL --port N OPTIONS` in a subprocess, its output in a log file."""
 
     def __init__(self, model, *options, log_dir):
+        self._start("serve", str(model), *options, log_dir=log_dir)
+
+    def _start(self, command, *args, log_dir):
+        """`python -m mlpkit COMMAND ARGS --port N`, waited for until /health answers."""
         import httpx
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(log_dir) / f"serve-{self.port}.log"
+        self.log_path = Path(log_dir) / f"{command}-{self.port}.log"
         self._log = open(self.log_path, "w")  # closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlpkit", "serve", str(model), "--port", str(self.port),
-             *map(str, options)],
+            [sys.executable, "-m", "mlpkit", command, *map(str, args), "--port", str(self.port)],
             stdout=self._log, stderr=subprocess.STDOUT, env=ENV,
         )
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if self.process.poll() is not None:
                 self.stop()
-                pytest.fail(f"mlpkit serve exited with {self.process.returncode}:\n{self.log()}")
+                pytest.fail(f"mlpkit {command} exited with {self.process.returncode}:\n"
+                            f"{self.log()}")
             with contextlib.suppress(httpx.TransportError):  # not listening yet
                 if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
                     break
             if time.monotonic() > deadline:
                 self.stop()
-                pytest.fail(f"mlpkit serve did not answer /health in {START_TIMEOUT} s:\n"
+                pytest.fail(f"mlpkit {command} did not answer /health in {START_TIMEOUT} s:\n"
                             f"{self.log()}")
             time.sleep(0.1)
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,37 +18,16 @@ import mlpkit
 from mlpkit import Network
 from mlpkit.apps.presets import PRESETS, large_random
 
-from .serving import ENV, START_TIMEOUT, Server, free_port
+from .serving import ENV, Server
 
 httpx = pytest.importorskip("httpx")
 
 
 class Playground(Server):
-    """`python -m mlpkit playground --port N OPTIONS` in a subprocess (stop() and log() are
-    Server's)."""
+    """`python -m mlpkit playground OPTIONS --port N` in a subprocess."""
 
-    def __init__(self, *options, log_dir):  # Server's own starts `mlpkit serve`
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(log_dir) / f"playground-{self.port}.log"
-        self._log = open(self.log_path, "w")  # closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlpkit", "playground", "--port", str(self.port),
-             *map(str, options)], stdout=self._log, stderr=subprocess.STDOUT, env=ENV)
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                self.stop()
-                pytest.fail(f"mlpkit playground exited with {self.process.returncode}:\n"
-                            f"{self.log()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"mlpkit playground did not answer in {START_TIMEOUT} s:\n"
-                            f"{self.log()}")
-            time.sleep(0.1)
+    def __init__(self, *options, log_dir):
+        self._start("playground", *options, log_dir=log_dir)
 
     def post_run(self, body):
         return httpx.post(f"{self.url}/api/runs", json=body, timeout=60)
