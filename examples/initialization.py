@@ -7,29 +7,18 @@ full-batch gradient-descent iterations at learning rate 0.01.
 - large random, W ~ N(0, 1) * 10: a huge initial cost and slow, poor learning;
 - He, W ~ N(0, 1) * sqrt(2 / n[l-1]): learns the circles.
 
+The settings are the playground's preset `course-initialization` (`mlpkit.apps.presets`).
+
     python examples/initialization.py [--out DIR] [--seed N]
 """
 
 import argparse
 from pathlib import Path
 
-from sklearn.datasets import make_circles
-
-from mlpkit import Network
 from mlpkit.apps.plots import plot_costs, plot_decision_boundaries
+from mlpkit.apps.presets import PRESETS, fit_options, make_data, network, settings_of
 
-
-def large_random(n_out, n_in, rng):
-    """W ~ N(0, 1) * 10 (the course's "large random" initialization)."""
-    return rng.standard_normal((n_out, n_in)) * 10
-
-
-INITS = {"zeros": "zeros", "large random (x10)": large_random, "He": "he"}
-
-
-def circles(seed, m):
-    X, y = make_circles(n_samples=m, noise=0.05, random_state=seed)
-    return X.T, y.reshape(1, -1)
+INITS = PRESETS["course-initialization"]["members"]
 
 
 def main():
@@ -38,12 +27,13 @@ def main():
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     args = parser.parse_args()
 
-    X, Y = circles(1, 300)
-    X_test, Y_test = circles(2, 100)
     panels, costs = [], []
-    for name, init in INITS.items():
-        net = Network([2, 10, 5, 1], init=init, seed=args.seed)
-        history = net.fit(X, Y, epochs=15000, learning_rate=0.01)
+    for name, settings in INITS.items():
+        settings = settings_of(**{**settings, "seed": args.seed})
+        # make_circles(300, noise=.05) from seed 1; the test set: 100 from seed 2
+        (X, Y), (X_test, Y_test), classes = make_data(settings)
+        net = network(settings, len(classes))
+        history = net.fit(X, Y, **fit_options(settings))
         train, test = net.score(X, Y), net.score(X_test, Y_test)
         print(f"{name:>18}: cost {history.costs[0]:10.4f} -> {history.costs[-1]:.4f}, "
               f"train {train:.2%}, test {test:.2%}")

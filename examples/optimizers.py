@@ -8,16 +8,17 @@ descent and for momentum (beta 0.9), 94% for Adam (0.9, 0.999, 1e-8), the course
 Then the same comparison on mlpkit's own draws (5000 epochs, one seed for weights and
 shuffles): momentum barely helps at this small rate; Adam gets much further in the same epochs.
 
+The course's run is the playground's preset `course-optimization` (`mlpkit.apps.presets`).
+
     python examples/optimizers.py [--out DIR] [--seed N]
 """
 
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from mlpkit import Network
 from mlpkit.apps.plots import plot_costs, plot_decision_boundaries
+from mlpkit.apps.presets import PRESETS, fit_options, make_data, network
 from mlpkit.data import make_moons
 
 OPTIMIZERS = {"gd": "mini-batch gradient descent", "momentum": "momentum", "adam": "Adam"}
@@ -29,11 +30,10 @@ def main():
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and shuffles")
     args = parser.parse_args()
 
-    X, Y = make_moons(300, noise=0.2, seed=np.random.RandomState(3))  # the course's data
-    for optimizer, name in OPTIMIZERS.items():
-        net = Network([2, 5, 2, 1], init="he", seed=np.random.RandomState(3))
-        net.fit(X, Y, epochs=10000, learning_rate=0.0007, batch_size=64, optimizer=optimizer,
-                shuffle="course", seed=10)
+    for name, settings in PRESETS["course-optimization"]["members"].items():
+        (X, Y), _, classes = make_data(settings)  # make_moons(300, noise=.2) after seed(3)
+        net = network(settings, len(classes))
+        net.fit(X, Y, **fit_options(settings))
         print(f"the course's run, {name:>27}: training accuracy {net.score(X, Y):.2%}")
 
     X, Y = make_moons(300, noise=0.2, seed=args.seed)

@@ -9,19 +9,19 @@ on the petals r = 4 sin(4 theta) cannot be split by a line, so logistic regressi
 50%; one hidden layer of 4 tanh units fits the petals. Hidden layers of 1, 2, 3, 4, 5, 20 and
 50 units are compared (5000 iterations each).
 
+The settings of the course's run and of the comparison are the playground's presets
+`course-planar` and `course-hidden-sizes` (`mlpkit.apps.presets`), read from there.
+
     python examples/planar_flower.py [--out DIR]
 """
 
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from mlpkit import Network
 from mlpkit.apps.plots import plot_decision_boundaries, plot_decision_boundary
+from mlpkit.apps.presets import PRESETS, fit_options, make_data, network, settings_of
 from mlpkit.data import make_flower
-
-HIDDEN_SIZES = (1, 2, 3, 4, 5, 20, 50)
 
 
 def main():
@@ -30,10 +30,11 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seed of the initial weights")
     args = parser.parse_args()
 
-    X, Y = make_flower(seed=np.random.RandomState(1))  # the course's load_planar_dataset()
-    course = Network([2, 4, 1], hidden_activation="tanh", init="random",
-                     seed=np.random.RandomState(2))  # the course's initialize_parameters
-    costs = course.fit(X, Y, epochs=10000, learning_rate=1.2).costs
+    # the course's load_planar_dataset() and initialize_parameters (np.random.seed(1), (2))
+    settings = PRESETS["course-planar"]["members"]["4 tanh units"]
+    (X, Y), _, classes = make_data(settings)
+    course = network(settings, len(classes))
+    costs = course.fit(X, Y, **fit_options(settings)).costs
     for i in range(0, 10000, 1000):
         print(f"Cost after iteration {i}: {costs[i]:.6f}")
     print(f"the course's run: training accuracy {course.score(X, Y):.2%}")
@@ -58,10 +59,13 @@ def main():
                                           title=f"4 tanh hidden units ({accuracy:.0%})"))
 
     panels = []
-    for n_h in HIDDEN_SIZES:
-        net = Network([2, n_h, 1], hidden_activation="tanh", init="random", seed=args.seed)
-        net.fit(X, Y, epochs=5000, learning_rate=1.2)
+    for settings in PRESETS["course-hidden-sizes"]["members"].values():
+        settings = settings_of(**{**settings, "seed": args.seed})
+        (X, Y), _, classes = make_data(settings)  # mlpkit's flower, as make_flower() above
+        net = network(settings, len(classes))
+        net.fit(X, Y, **fit_options(settings))
         accuracy = net.score(X, Y)
+        n_h = settings["hidden"][0]
         print(f"hidden layer of {n_h:2d} units: training accuracy {accuracy:.2%}")
         panels.append((f"{n_h} hidden units ({accuracy:.1%})", net.predict, X, Y))
     print("wrote", plot_decision_boundaries(panels, args.out / "flower_hidden_sizes.png", ncols=4))

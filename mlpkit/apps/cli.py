@@ -16,6 +16,7 @@ from . import (
     cmd_demo,
     cmd_evaluate,
     cmd_gradcheck,
+    cmd_playground,
     cmd_predict,
     cmd_search,
     cmd_serve,
@@ -24,7 +25,7 @@ from . import (
 from .cli_common import PROG, Parser, UsageError, one_line
 
 COMMANDS = (cmd_train, cmd_evaluate, cmd_predict, cmd_convert, cmd_search, cmd_serve,
-            cmd_gradcheck, cmd_demo)
+            cmd_playground, cmd_gradcheck, cmd_demo)
 
 
 def build_parser():

@@ -57,7 +57,7 @@ def run(args):
     model = load_classifier(args.model)
     header = read_metadata(args.model)
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401 (the check that the [serve] extra is installed)
         from PIL import Image
 
         from . import web
@@ -70,20 +70,36 @@ def run(args):
     name = Path(args.model).name
     app = web.create_app(model, header, int(args.max_upload_mb * web.MB), name=name)
     sock = listen(args.host, args.port)
-    host, port = sock.getsockname()[:2]
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    url = url_of(sock)
     print(f"{PROG} serve: {name} ({', '.join(model.classes)}) at {url} "
           f"(API: {url}api/predict, docs: {url}docs); Ctrl+C stops it", flush=True)
+    run_server(app, sock, url, access_log=not args.no_access_log)
+    return 0
+
+
+def url_of(sock):
+    """http://host:port/ of a bound socket."""
+    host, port = sock.getsockname()[:2]
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
+def run_server(app, sock, url, access_log=True):
+    """Serve `app` with uvicorn on the bound `sock` until Ctrl+C (a warning first when it is
+    open beyond this machine); OSError if the server did not start. Closes `sock`."""
+    import uvicorn
+
+    host = sock.getsockname()[0]
     if not _is_loopback(host):
         warn(f"listening on {host}: anyone who can reach this machine can use the page and API")
-    config = uvicorn.Config(app, log_level="info", access_log=not args.no_access_log,
+    config = uvicorn.Config(app, log_level="info", access_log=access_log,
                             server_header=False, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
-    server.run(sockets=[sock])
-    sock.close()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
     if not server.started:
         raise OSError(f"the server on {url} did not start (see the messages above)")
-    return 0
 
 
 def add_parser(commands):
@@ -95,11 +111,7 @@ def add_parser(commands):
         "pip install 'mlpkit[serve]'.",
     )
     serve.add_argument("model", metavar="MODEL", help="model file from 'mlpkit train'")
-    serve.add_argument("--host", default=HOST,
-                       help="address to listen on (default: %(default)s, this machine only; "
-                       "0.0.0.0 opens it to the network)")
-    serve.add_argument("--port", type=port_number, default=PORT,
-                       help="TCP port (default: %(default)s; 0 picks a free one)")
+    add_address_options(serve)
     serve.add_argument("--max-upload-mb", type=float_in(0.001, 4096, low_open=False,
                                                          high_open=False),
                        default=MAX_UPLOAD_MB, metavar="MB",
@@ -108,3 +120,12 @@ def add_parser(commands):
     serve.add_argument("--no-access-log", action="store_true",
                        help="do not log each request")
     serve.set_defaults(run=run)
+
+
+def add_address_options(parser):
+    """--host and --port of a command that serves a page."""
+    parser.add_argument("--host", default=HOST,
+                        help="address to listen on (default: %(default)s, this machine only; "
+                        "0.0.0.0 opens it to the network)")
+    parser.add_argument("--port", type=port_number, default=PORT,
+                        help="TCP port (default: %(default)s; 0 picks a free one)")

@@ -11,6 +11,7 @@ kind is looked up in an explicit registry, never imported by name from the file.
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import numbers
 import zipfile
@@ -113,6 +114,18 @@ def save(model, path, metadata=None):
     `metadata` is an optional JSON-serializable dict kept in the file (see `read_metadata`).
     Returns the path written.
     """
+    arrays = _file_arrays(model, metadata)
+    return atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def save_bytes(model, metadata=None):
+    """The bytes `save` would write, made in memory (for a download)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **_file_arrays(model, metadata))
+    return buffer.getvalue()
+
+
+def _file_arrays(model, metadata):
     kind = _kind_of(model)
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict or None; got {type(metadata).__name__}")
@@ -137,7 +150,7 @@ def save(model, path, metadata=None):
         if v.dtype.hasobject:
             raise TypeError(f"array {k!r} holds Python objects; a model file holds numbers only")
     arrays[HEADER] = np.array(text)
-    return atomic_write(path, lambda f: np.savez(f, **arrays))
+    return arrays
 
 
 def _kind_of(model):

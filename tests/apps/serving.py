@@ -45,14 +45,17 @@ class Server:
     answer 200."""
 
     def __init__(self, model, *options, log_dir, port=None):
+        self._start("serve", str(model), *options, log_dir=log_dir, port=port)
+
+    def _start(self, command, *args, log_dir, port=None):
+        """`python -m mlpkit COMMAND ARGS --port N`, waited for until /health answers."""
         import httpx
 
         port = free_port() if port is None else port
-        self.log_path = Path(log_dir) / f"serve-{next(_STARTED)}.log"
+        self.log_path = Path(log_dir) / f"{command}-{next(_STARTED)}.log"
         self._log = open(self.log_path, "w")  # closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlpkit", "serve", str(model), "--port", str(port),
-             *map(str, options)],
+            [sys.executable, "-m", "mlpkit", command, *map(str, args), "--port", str(port)],
             stdout=self._log, stderr=subprocess.STDOUT, env=ENV,
         )
         self.port = self.url = None
@@ -60,7 +63,8 @@ class Server:
         while True:
             if self.process.poll() is not None:
                 self.stop()
-                pytest.fail(f"mlpkit serve exited with {self.process.returncode}:\n{self.log()}")
+                pytest.fail(f"mlpkit {command} exited with {self.process.returncode}:\n"
+                            f"{self.log()}")
             if self.url is None and (announced := ANNOUNCED.search(self.log())):
                 self.url, self.port = announced[1], int(announced[2])
                 assert port in (0, self.port), self.log()
@@ -70,7 +74,7 @@ class Server:
                         break
             if time.monotonic() > deadline:
                 self.stop()
-                pytest.fail(f"mlpkit serve did not answer /health in {START_TIMEOUT} s:\n"
+                pytest.fail(f"mlpkit {command} did not answer /health in {START_TIMEOUT} s:\n"
                             f"{self.log()}")
             time.sleep(0.1)
 
