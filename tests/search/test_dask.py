@@ -136,6 +136,7 @@ def test_failed_trials_on_dask_are_rows(local_cluster, tmp_path):
                             executor=local_cluster, out=tmp_path)
     failed = [row for row in results if row["status"] == "failed"]
     assert failed and len(failed) < 10
+    assert all(row["status"] == ("failed" if row["hidden"] % 2 else "ok") for row in results)
     assert all(row["error"] == f"ValueError: odd hidden {row['hidden']}" for row in failed)
     workers = set(local_cluster.scheduler_info()["workers"])
     assert {row["worker"] for row in results} <= workers
