@@ -1,24 +1,30 @@
-"""Trials on a Dask cluster (the optional extra `mlpkit[dask]`: dask and distributed).
+"""Trials on a Dask cluster (the optional extra `mlpkit[dask]`: dask and distributed), run by
+the futures runner (`runners.FuturesRunner`) through Dask's own concurrent.futures executor,
+`client.get_executor()`. Trials are submitted as they are there and come back as they finish.
 
-The data is scattered to every worker once (`client.scatter(..., broadcast=True)`) and each
-trial is a task that takes it by reference. Trials come back as they finish
-(`distributed.as_completed`). A worker that dies costs only the trials it was running: the
-scheduler runs them again on other workers (a trial that kills `distributed.scheduler.
-allowed-failures` workers in a row is recorded as failed). Each trial caps its BLAS threads to
-its own machine's cores divided by the worker threads on that machine.
+What Dask needs beyond any executor lives here (this module imports nothing of `runners`):
+
+- the data is scattered to every worker once (`client.scatter(..., broadcast=True)`) and each
+  trial takes it by reference; each worker aligns its copy once (`_aligned`);
+- each trial caps its BLAS threads to its own machine's cores divided by the worker threads on
+  that machine (`threads_per_host`, from the client);
+- a worker that dies costs only the trials it was running: the scheduler runs them again on
+  other workers, and a trial that kills `distributed.scheduler.allowed-failures` workers in a
+  row (`KilledWorker`) is recorded as failed;
+- each trial is a task named after its key in the results file, so that tasks never merge.
 
 Start a cluster with `dask scheduler` on one machine and `dask worker tcp://HOST:8786
 --nthreads 1 --nworkers K` on each machine (K = its cores, for one BLAS thread per trial), then
-pass the address, a `distributed.Client` or a cluster object as `executor`.
+pass the address, a `distributed.Client`, a cluster object or `client.get_executor()` as
+`executor`.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 
-from .runners import _Runner
-from .trials import _one_line, execute_trial, this_process, tune_malloc
+from ..data.checks import check_number, one_line
+from .trials import execute_trial, tune_malloc
 
 CONNECT_TIMEOUT = 10  # seconds to wait for a scheduler
 
@@ -44,8 +50,7 @@ def connect(address, timeout=CONNECT_TIMEOUT):
     has at least one worker, or SchedulerUnreachable after `timeout` seconds (for each); a
     ValueError for an address that isn't one."""
     distributed = import_distributed()
-    if not isinstance(timeout, (int, float)) or not timeout > 0 or not math.isfinite(timeout):
-        raise ValueError(f"timeout must be a number of seconds > 0; got {timeout!r}")
+    timeout = check_number(timeout, "timeout", min_val=0, include_boundaries="neither")
     from distributed.comm.addressing import parse_address, parse_host_port
 
     try:  # before Client(), which leaves a half-made client behind on a bad address
@@ -54,14 +59,14 @@ def connect(address, timeout=CONNECT_TIMEOUT):
             parse_host_port(location)
     except (ValueError, TypeError) as e:
         raise ValueError(
-            f"not a Dask scheduler address: {address!r} ({_one_line(e)}); expected e.g. "
+            f"not a Dask scheduler address: {address!r} ({one_line(e)}); expected e.g. "
             "tcp://host:8786"
         ) from None
     try:
         client = distributed.Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as e:
         raise SchedulerUnreachable(
-            f"cannot reach the Dask scheduler at {address}: {_one_line(e)}"
+            f"cannot reach the Dask scheduler at {address}: {one_line(e)}"
         ) from None
     try:
         client.wait_for_workers(1, timeout=timeout)
@@ -91,12 +96,61 @@ def blas_cap(cores, host_threads):
     return max(1, cores // max(1, host_threads))
 
 
-def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts, caller=None):
-    """One trial on a Dask worker: (index, row, status, the worker's address). blas_threads
-    None: this machine's cores // the worker threads on its host (hosts, from the client; a
-    host it doesn't list, a worker that joined later, gets 1). caller: (host, pid) of the
-    process that submitted it; a worker inside that process (LocalCluster(processes=False))
-    leaves its malloc settings alone."""
+def dask_executor(executor, retries=2):
+    """(client.get_executor(), the client to close when done or None) for `executor`: a
+    distributed.Client (left open), a cluster object or a scheduler address (a client made here,
+    connected with CONNECT_TIMEOUT). retries: how often Dask reruns a task that raised."""
+    distributed = import_distributed()
+    retries = check_number(retries, "retries", integer=True, min_val=0)
+    if isinstance(executor, distributed.Client):
+        client, own = executor, None
+    elif isinstance(executor, distributed.deploy.Cluster):
+        client = own = distributed.Client(executor, set_as_default=False)
+    else:
+        client = own = connect(executor)
+    return client.get_executor(pure=False, retries=retries), own
+
+
+class DaskWorkers:
+    """The Dask side of running trials through `executor`, a `client.get_executor()`: the data
+    scattered once, the trial function, its BLAS caps, its task names, the error that means its
+    workers died."""
+
+    def __init__(self, executor):
+        from distributed.scheduler import KilledWorker
+
+        self.client = executor._client  # where ClientExecutor keeps it (no public attribute)
+        self.lost = (KilledWorker,)  # the trial's workers died allowed-failures times
+        self.task = dask_trial
+        self.run = uuid.uuid4().hex[:8]
+        self._data = None
+
+    def scatter(self, data):
+        """The data on every worker, once: the reference that trials take."""
+        # a list of one item: the data as one object on each worker
+        self._data = self.client.scatter([data], broadcast=True, hash=False)[0]
+        return self._data
+
+    def release(self):
+        if self._data is not None:
+            self._data.release()
+            self._data = None
+
+    def blas(self, blas_threads):
+        """What dask_trial takes: blas_threads, or {host: worker threads there} (now)."""
+        return blas_threads or threads_per_host(self.client)
+
+    def options(self, label):
+        """client.submit's options for the trial with results-file key `label`."""
+        return {"key": f"mlpkit-{label}-{self.run}"}
+
+
+def dask_trial(index, params, data, train_fn, fixed, blas, caller=None):
+    """One trial on a Dask worker: (index, row, status, the worker's address). blas: the BLAS
+    threads, or {host: worker threads on it}, for this machine's cores // the worker threads on
+    its host (a host it doesn't list, a worker that joined later, gets 1). caller: (host, pid)
+    of the process that submitted it; a worker inside that process
+    (LocalCluster(processes=False)) leaves its malloc settings alone."""
     from distributed import get_worker
     from distributed.comm import get_address_host
     from joblib import cpu_count
@@ -104,10 +158,10 @@ def dask_trial(index, params, data, train_fn, fixed, blas_threads, hosts, caller
     worker = get_worker()
     tune_malloc(caller)
     data = _aligned(data)
-    if blas_threads is None:
+    if isinstance(blas, dict):
         host = get_address_host(worker.address)
-        blas_threads = blas_cap(cpu_count(), hosts[host]) if host in hosts else 1
-    row, status = execute_trial(params, data, train_fn, fixed, blas_threads)
+        blas = blas_cap(cpu_count(), blas[host]) if host in blas else 1
+    row, status = execute_trial(params, data, train_fn, fixed, blas)
     return index, row, status, worker.address
 
 
@@ -130,63 +184,3 @@ def _aligned(data):
                      else a for a in data)
         hit = _ALIGNED[id(data)] = (data, copy)
     return hit[1]
-
-
-class DaskRunner(_Runner):
-    """Trials as tasks on a Dask cluster: executor is a distributed.Client, a cluster object
-    or a scheduler address (connected with CONNECT_TIMEOUT and closed at the end)."""
-
-    def __init__(self, executor, blas_threads=None, retries=2, timeout=CONNECT_TIMEOUT):
-        distributed = import_distributed()
-        self.retries = retries
-        self.blas_threads = blas_threads
-        self._own = not isinstance(executor, distributed.Client)
-        if isinstance(executor, str):
-            self.client = connect(executor, timeout)
-        elif isinstance(executor, distributed.deploy.Cluster):
-            self.client = distributed.Client(executor, set_as_default=False)
-        else:
-            self.client = executor
-        self._data = None
-
-    def start(self, data, train_fn, fixed):
-        self.train_fn, self.fixed = train_fn, fixed
-        # a list of one item: the data as one object on each worker
-        self._data = self.client.scatter([data], broadcast=True, hash=False)[0]
-
-    def close(self):
-        if self._data is not None:
-            self._data.release()
-            self._data = None
-        if self._own:
-            self.client.close()
-
-    def run(self, tasks):
-        """Yields (index, row, status, worker) for each (index, params, label) as it finishes;
-        the tasks still running when the caller stops are cancelled."""
-        from distributed import as_completed
-        from distributed.scheduler import KilledWorker
-
-        if not tasks:
-            return
-        hosts = threads_per_host(self.client)
-        run = uuid.uuid4().hex[:8]
-        futures = {}
-        for index, params, label in tasks:
-            future = self.client.submit(
-                dask_trial, index, params, self._data, self.train_fn, self.fixed,
-                self.blas_threads, hosts, this_process(), key=f"mlpkit-{label}-{run}",
-                pure=False, retries=self.retries,
-            )
-            futures[future] = (index, params)
-        try:
-            for future in as_completed(futures, loop=self.client.loop):
-                try:
-                    yield future.result()
-                except KilledWorker as e:
-                    index, params = futures[future]
-                    row = {**params, "dev_score": math.nan, "seconds": math.nan,
-                           "error": f"KilledWorker: {_one_line(e)}"}
-                    yield index, row, "failed", ""
-        finally:
-            self.client.cancel([f for f in futures if not f.done()])

@@ -1,33 +1,33 @@
 """Distributions to sample hyperparameters from, on the scale where each acts: a = 10^r for a
 learning rate, beta = 1 - 10^r for an averaging coefficient, integers for units and layers, a
-choice among options. Each has `rvs(size=None, random_state=None)` (scipy.stats' interface), so
-scikit-learn's `ParameterSampler` / `RandomizedSearchCV` accept them, and `zoom(values)` for
-coarse to fine."""
+choice among options. Each draws with scipy.stats (`uniform`, `loguniform`, `randint`) through
+`rvs(size=None, random_state=None)`, so scikit-learn's `ParameterSampler` /
+`RandomizedSearchCV` accept them, and adds what scipy lacks: the 1 - 10^r scale, exponents as
+the bounds (LogUniform(-4, -1) is 10^-4 to 10^-1), and `zoom(values)` for coarse to fine."""
 
 import math
-import numbers
 
 import numpy as np
+from scipy import stats
+
+from ..data.checks import check_number
 
 
-def _unit_uniform(random_state, size):
-    """u ~ U[0, 1) from a numpy Generator, a RandomState (what scikit-learn passes), an int or
-    None."""
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        rng = random_state
-    else:
-        rng = np.random.default_rng(random_state)
-    return rng.uniform(0.0, 1.0, size)
+def python_value(value):
+    """A NumPy scalar or array as the Python value it holds (readable tables, exact pickling,
+    JSON, int checks pass); anything else as it is."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
 
 
 def _check_range(lo, hi, what):
-    for name, value in (("lo", lo), ("hi", hi)):
-        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        if not real or not math.isfinite(value):
-            raise ValueError(f"{what}: {name} must be a finite number; got {value!r}")
+    lo, hi = (check_number(value, f"{what}: {name}") for name, value in (("lo", lo), ("hi", hi)))
     if not lo < hi:
         raise ValueError(f"{what}: needs lo < hi; got lo={lo!r}, hi={hi!r}")
-    return float(lo), float(hi)
+    return lo, hi
 
 
 def _zoomed_interval(points, lo, hi, margin):
@@ -35,46 +35,44 @@ def _zoomed_interval(points, lo, hi, margin):
     points = np.asarray(points, dtype=float)
     if points.size == 0 or not np.isfinite(points).all():
         raise ValueError("zoom needs at least one finite value")
-    if not 0 < margin <= 1:
-        raise ValueError(
-            f"margin must be in (0, 1] (a fraction of the current range); got {margin!r}"
-        )
+    margin = check_number(margin, "margin (a fraction of the current range)", min_val=0,
+                          max_val=1, include_boundaries="right")
     pad = margin * (hi - lo)
     new_lo, new_hi = max(lo, points.min() - pad), min(hi, points.max() + pad)
     return new_lo, new_hi
 
 
-def _plain(value):
-    """numpy scalars as Python numbers (readable tables, exact pickling, int checks pass)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 class _Distribution:
-    """rvs(size=None, random_state=None): one value (size None) or an array of `size` values."""
+    """rvs(size=None, random_state=None): one value (size None, as a Python value) or an array
+    of `size` values, drawn by scipy.stats distribution `_scipy` and mapped by `_map`."""
+
+    _scipy = None  # a frozen scipy.stats distribution, set by __init__
 
     def rvs(self, size=None, random_state=None):
-        values = self._from_unit(_unit_uniform(random_state, size))
-        return _plain(values) if size is None else values
+        values = self._map(self._scipy.rvs(size=size, random_state=random_state))
+        return python_value(values) if size is None else values
+
+    def _map(self, x):
+        return x
 
 
 class _ScaledUniform(_Distribution):
     """x = value(r),  r ~ U[lo, hi]: a uniform exponent r mapped onto the scale where the
-    hyperparameter acts. Subclasses give the map, _value(r), and its inverse, _exponent(x),
-    which also checks that x is in the map's range."""
+    hyperparameter acts. Subclasses give the map, _value(r), its inverse, _exponent(x), which
+    also checks that x is in the map's range, and the scipy.stats distribution that samples
+    it."""
 
     _what = ""  # how error messages name the distribution
 
     def __init__(self, lo, hi):
         self.lo, self.hi = _check_range(lo, hi, self._what)
+        self._scipy = self._frozen()
 
     @property
     def bounds(self):
         """The range of x: (min, max) of value(lo) and value(hi)."""
         ends = self._value(self.lo), self._value(self.hi)
         return min(ends), max(ends)
-
-    def _from_unit(self, u):
-        return self._value(self.lo + u * (self.hi - self.lo))
 
     def zoom(self, values, margin=0.1):
         """The same distribution over the exponents r = exponent(x) of `values`, padded by
@@ -89,6 +87,9 @@ class Uniform(_ScaledUniform):
 
     def __repr__(self):
         return f"Uniform({self.lo:g}, {self.hi:g})"
+
+    def _frozen(self):
+        return stats.uniform(self.lo, self.hi - self.lo)
 
     def _value(self, r):
         return r
@@ -105,6 +106,9 @@ class LogUniform(_ScaledUniform):
 
     def __repr__(self):
         return f"LogUniform(10^[{self.lo:g}, {self.hi:g}])"
+
+    def _frozen(self):
+        return stats.loguniform(10.0**self.lo, 10.0**self.hi)
 
     def _value(self, r):
         return 10.0**r
@@ -132,6 +136,12 @@ class OneMinusLogUniform(_ScaledUniform):
     def __repr__(self):
         return f"OneMinusLogUniform(1 - 10^[{self.lo:g}, {self.hi:g}])"
 
+    def _frozen(self):
+        return stats.loguniform(10.0**self.lo, 10.0**self.hi)  # 1 - beta
+
+    def _map(self, one_minus_beta):
+        return 1 - one_minus_beta
+
     def _value(self, r):
         return 1 - 10.0**r
 
@@ -147,12 +157,12 @@ class IntUniform(_Distribution):
     """n ~ uniform over the integers lo, lo + 1, ..., hi (both included): hidden units, layers."""
 
     def __init__(self, lo, hi):
-        for name, value in (("lo", lo), ("hi", hi)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise ValueError(f"IntUniform: {name} must be an integer; got {value!r}")
+        lo, hi = (check_number(v, f"IntUniform: {name}", integer=True)
+                  for name, v in (("lo", lo), ("hi", hi)))
         if lo > hi:
             raise ValueError(f"IntUniform: needs lo <= hi; got lo={lo!r}, hi={hi!r}")
-        self.lo, self.hi = int(lo), int(hi)
+        self.lo, self.hi = lo, hi
+        self._scipy = stats.randint(lo, hi + 1)
 
     def __repr__(self):
         return f"IntUniform({self.lo}, {self.hi})"
@@ -160,10 +170,6 @@ class IntUniform(_Distribution):
     @property
     def bounds(self):
         return self.lo, self.hi
-
-    def _from_unit(self, u):
-        n = np.minimum(np.floor(u * (self.hi - self.lo + 1)), self.hi - self.lo)
-        return (self.lo + n).astype(np.int64)
 
     def zoom(self, values, margin=0.1):
         """The integers spanned by `values`, padded by margin x the old width (rounded outward)."""
@@ -181,16 +187,16 @@ class Choice(_Distribution):
         self.options = list(options)
         if not self.options:
             raise ValueError("Choice needs at least one option; got an empty list")
+        self._scipy = stats.randint(0, len(self.options))  # the option's index
 
     def __repr__(self):
         return f"Choice({self.options!r})"
 
-    def _from_unit(self, u):
-        k = np.minimum(np.floor(np.asarray(u) * len(self.options)), len(self.options) - 1)
-        if k.ndim == 0:
+    def _map(self, k):
+        if np.ndim(k) == 0:
             return self.options[int(k)]
-        out = np.empty(k.shape, dtype=object)
-        for index, i in np.ndenumerate(k.astype(np.int64)):
+        out = np.empty(np.shape(k), dtype=object)
+        for index, i in np.ndenumerate(k):
             out[index] = self.options[i]
         return out
 

@@ -11,12 +11,15 @@ from pathlib import Path
 import numpy as np
 
 from ..io.files import atomic_write
+from .distributions import python_value
 from .results_file import ResultsFile
 
 STATE = "search.json"
 RESULTS = "results.csv"
 FORMAT = "mlpkit-search"
-VERSION = 1
+# 2: trials drawn by scipy.stats through scikit-learn's ParameterSampler, so a version-1 folder's
+# seed stands for other trials than this version would run
+VERSION = 2
 
 
 class SearchFolderMismatch(ValueError):
@@ -39,7 +42,7 @@ class SearchFolder:
         self.path = Path(out)
         if self.path.exists() and not self.path.is_dir():
             raise NotADirectoryError(f"{self.path}: exists and is not a folder")
-        self.description = _plain(description)
+        self.description = _as_json(description)
         try:
             state = self.read_state(self.path)
         except ValueError as e:
@@ -101,7 +104,7 @@ class SearchFolder:
 
     def record_rounds(self, spaces):
         """Store each round's space (already described) in search.json."""
-        self.state["rounds"] = _plain(spaces)
+        self.state["rounds"] = _as_json(spaces)
         self._write_state()
 
     def _write_state(self):
@@ -109,16 +112,18 @@ class SearchFolder:
         atomic_write(self.path / STATE, lambda f: f.write(text.encode("utf-8")))
 
 
-def _plain(value):
-    """value as JSON would give it back (tuples as lists, other objects by type and hash)."""
+def _as_json(value):
+    """value as JSON would give it back (tuples as lists, NumPy values as Python ones, other
+    objects by type and hash)."""
     return json.loads(json.dumps(value, default=_object_id))
 
 
 def _object_id(obj):
     from joblib import hash as joblib_hash
 
-    if isinstance(obj, np.generic):
-        return obj.item()
+    value = python_value(obj)
+    if value is not obj:
+        return value
     return {"object": f"{type(obj).__module__}.{type(obj).__qualname__}",
             "hash": joblib_hash(obj)}
 

@@ -22,9 +22,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from ..io.files import atomic_write
+from .distributions import python_value
 
 HEAD = ("round", "trial")
 TAIL = ("status", "error", "seconds", "worker", "finished", "key")
@@ -38,23 +37,13 @@ def trial_key(round_number, index, params):
     return f"r{round_number}-t{index}-{digest}"
 
 
-def _numpy_value(obj):
-    """A NumPy scalar or array as the Python value it holds (as its row reads back), else
-    NotImplemented."""
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return NotImplemented
-
-
 def _key_default(obj):
     """A value JSON can't hold: a NumPy one as its Python value (so that np.int64(4) and 4 give
     the same key), any other (e.g. an optimizer instance) by its type and content."""
     from joblib import hash as joblib_hash
 
-    value = _numpy_value(obj)
-    return f"{type(obj).__qualname__}:{joblib_hash(obj)}" if value is NotImplemented else value
+    value = python_value(obj)
+    return f"{type(obj).__qualname__}:{joblib_hash(obj)}" if value is obj else value
 
 
 class ResultsFile:
@@ -187,8 +176,8 @@ def _encode(value):
 
 def _cell_default(obj):
     """A value JSON can't hold: a NumPy one as its Python value, any other as its repr."""
-    value = _numpy_value(obj)
-    return repr(obj) if value is NotImplemented else value
+    value = python_value(obj)
+    return repr(obj) if value is obj else value
 
 
 def _reads_as_json(text):

@@ -1,14 +1,15 @@
-"""Running trials on an executor: local processes (joblib, the default), any
-`concurrent.futures.Executor`, or a Dask cluster (`distributed.Client`, a cluster, or a
-scheduler address; see `dask_runner`). Results come back as trials finish, with a tqdm bar that
-advances per trial; with a results file each finished trial is appended at once and a rerun
-skips the trials already there. Every runner caps each trial's BLAS threads (threadpoolctl) to
-the cores of the machine it runs on divided by the trials running there at once."""
+"""Running trials on an executor: local processes (joblib, the default), or any
+`concurrent.futures.Executor`, Dask's included (a `distributed.Client`, a cluster or a
+scheduler address runs on `client.get_executor()`; what Dask needs beyond that is in
+`dask_runner`). Results come back as trials finish, with a tqdm bar that advances per trial;
+with a results file each finished trial is appended at once and a rerun skips the trials
+already there. Every runner caps each trial's BLAS threads (threadpoolctl) to the cores of the
+machine it runs on divided by the trials running there at once."""
 
 from __future__ import annotations
 
 import concurrent.futures
-import numbers
+import math
 import os
 import shutil
 import socket
@@ -16,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..nn.checks import check_int
+from ..data.checks import ParameterError, check_number, one_line
 from .results_file import ResultsFile, trial_key
 from .trials import execute_trial, this_process, tune_malloc
 
@@ -70,15 +71,16 @@ def open_runner(executor=None, n_jobs=1, blas_threads=None, retries=2):
     fixed) sends the data to the workers once, run(tasks) yields (index, row, status, worker)
     as trials finish, leaving it closes what it opened."""
     if blas_threads is not None:
-        blas_threads = check_int(blas_threads, "blas_threads", 1)
+        blas_threads = check_number(blas_threads, "blas_threads", integer=True, min_val=1)
     if executor is None or (isinstance(executor, str) and executor == "processes"):
         return LocalProcesses(n_jobs, blas_threads)
     if isinstance(executor, concurrent.futures.Executor):
         return FuturesRunner(executor, blas_threads)
     if isinstance(executor, str) or _is_dask(executor):
-        from .dask_runner import DaskRunner
+        from .dask_runner import dask_executor
 
-        return DaskRunner(executor, blas_threads, retries)
+        executor, own_client = dask_executor(executor, retries)
+        return FuturesRunner(executor, blas_threads, closing=own_client)
     raise TypeError(
         "executor must be None or 'processes' (local processes), a concurrent.futures.Executor, "
         "a distributed.Client or cluster, or a Dask scheduler address like 'tcp://host:8786'; "
@@ -87,9 +89,16 @@ def open_runner(executor=None, n_jobs=1, blas_threads=None, retries=2):
 
 
 def _is_dask(obj):
+    """A distributed.Client or cluster (Dask is imported only where the caller did)."""
     distributed = sys.modules.get("distributed")
     return distributed is not None and isinstance(obj, (distributed.Client,
                                                         distributed.deploy.Cluster))
+
+
+def _is_dask_executor(executor):
+    """Dask's concurrent.futures executor, `client.get_executor()`."""
+    cfexecutor = sys.modules.get("distributed.cfexecutor")
+    return cfexecutor is not None and isinstance(executor, cfexecutor.ClientExecutor)
 
 
 def _local_worker():
@@ -121,9 +130,10 @@ class LocalProcesses(_Runner):
     cores // processes BLAS threads; n_jobs=1 runs the trials in this process."""
 
     def __init__(self, n_jobs=1, blas_threads=None):
-        if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-            raise ValueError(f"n_jobs must be a nonzero integer (-1 = all cores); got {n_jobs!r}")
-        self.n_jobs, self.blas_threads = int(n_jobs), blas_threads
+        self.n_jobs = check_number(n_jobs, "n_jobs", integer=True)
+        if self.n_jobs == 0:
+            raise ParameterError("n_jobs must be a nonzero integer (-1 = all cores); got 0")
+        self.blas_threads = blas_threads
 
     def run(self, tasks):
         from joblib import Parallel, cpu_count, delayed, effective_n_jobs
@@ -140,19 +150,35 @@ class LocalProcesses(_Runner):
 
 
 class FuturesRunner(_Runner):
-    """Any concurrent.futures.Executor. A thread pool shares the data and one process-wide BLAS
-    cap (cores // threads); other executors get the data once as a file each worker process
-    memory-maps (so their workers must share this machine's file system) and cap BLAS in the
-    trial to the worker machine's cores // the executor's max_workers (1 if it doesn't say)."""
+    """Any concurrent.futures.Executor, Dask's `client.get_executor()` included: every trial
+    submitted at once, the rows yielded as trials finish, the rest cancelled if the caller
+    stops. Where the data goes and how a trial caps BLAS depend on where the workers are:
 
-    def __init__(self, executor, blas_threads=None):
-        self.executor, self.blas_threads = executor, blas_threads
+    - a thread pool shares the data and one process-wide cap, cores // threads;
+    - Dask scatters the data to every worker once and caps each trial to its machine's cores //
+      the worker threads on that host; a trial whose workers kept dying is a failed row (see
+      `dask_runner`);
+    - other executors get the data once as a file each worker process memory-maps (so their
+      workers must share this machine's file system), each trial capped to its machine's cores
+      // the executor's max_workers (1 if it doesn't say).
+
+    closing: something to close with the runner (the Dask client made for an address)."""
+
+    def __init__(self, executor, blas_threads=None, closing=None):
+        self.executor, self.blas_threads, self.closing = executor, blas_threads, closing
         self.threads = isinstance(executor, concurrent.futures.ThreadPoolExecutor)
+        self.dask = None
+        if _is_dask_executor(executor):
+            from .dask_runner import DaskWorkers
+
+            self.dask = DaskWorkers(executor)
         self.folder = None
 
     def start(self, data, train_fn, fixed):
         super().start(data, train_fn, fixed)
-        if not self.threads:
+        if self.dask is not None:
+            self.data = self.dask.scatter(data)
+        elif not self.threads:
             import joblib
 
             self.folder = tempfile.mkdtemp(prefix="mlpkit-search-")
@@ -161,9 +187,15 @@ class FuturesRunner(_Runner):
             self.data = DataFile(str(path))
 
     def close(self):
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
+        try:
+            if self.dask is not None:
+                self.dask.release()
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+                self.folder = None
+        finally:
+            if self.closing is not None:
+                self.closing.close()
 
     def run(self, tasks):
         from joblib import cpu_count
@@ -173,7 +205,9 @@ class FuturesRunner(_Runner):
             return
         # ProcessPoolExecutor, ThreadPoolExecutor and loky's executor keep it there
         workers = getattr(self.executor, "_max_workers", None)
-        if self.threads:
+        if self.dask is not None:
+            yield from self._collect(tasks, self.dask.blas(self.blas_threads))
+        elif self.threads:
             cap = self.blas_threads or max(1, cpu_count() // min(workers or 1, len(tasks)))
             with threadpool_limits(limits=cap):
                 yield from self._collect(tasks, None)
@@ -182,14 +216,23 @@ class FuturesRunner(_Runner):
             yield from self._collect(tasks, self.blas_threads or (-workers if workers else 1))
 
     def _collect(self, tasks, blas):
-        futures = {
-            self.executor.submit(_futures_task, i, p, self.data, self.train_fn, self.fixed, blas,
-                                 this_process()): i
-            for i, p, _ in tasks
-        }
+        task, lost = (_futures_task, ()) if self.dask is None else (self.dask.task, self.dask.lost)
+        caller = this_process()
+        futures = {}
+        for index, params, label in tasks:
+            options = {} if self.dask is None else self.dask.options(label)
+            future = self.executor.submit(task, index, params, self.data, self.train_fn,
+                                          self.fixed, blas, caller, **options)
+            futures[future] = index, params
         try:
             for future in concurrent.futures.as_completed(futures):
-                yield future.result()
+                try:
+                    yield future.result()
+                except lost as e:
+                    index, params = futures[future]
+                    row = {**params, "dev_score": math.nan, "seconds": math.nan,
+                           "error": f"{type(e).__name__}: {one_line(e)}"}
+                    yield index, row, "failed", ""
         finally:
             for future in futures:
                 future.cancel()

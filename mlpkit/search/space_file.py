@@ -27,10 +27,10 @@ lr_schedule, l2, keep_prob, beta, beta1, beta2, epsilon, seed.
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 from pathlib import Path
 
+from ..data.checks import ParameterError, check_number
 from .distributions import Choice, IntUniform, LogUniform, OneMinusLogUniform, Uniform
 from .trials import TRIAL_KEYS
 
@@ -52,21 +52,20 @@ init = "he"
 
 KINDS = ("log_uniform", "one_minus_log_uniform", "uniform", "int_uniform", "choice")
 
-INF = math.inf
-# name: (low, high, low included, high included, whole numbers)
+# name: check_number's bounds (min_val, max_val, include_boundaries) and whether it is an integer
 BOUNDS = {
-    "learning_rate": (0, INF, False, False, False),
-    "l2": (0, INF, True, False, False),
-    "keep_prob": (0, 1, False, True, False),
-    "beta": (0, 1, True, False, False),
-    "beta1": (0, 1, True, False, False),
-    "beta2": (0, 1, True, False, False),
-    "epsilon": (0, INF, False, False, False),
-    "hidden": (1, INF, True, False, True),
-    "layers": (0, INF, True, False, True),
-    "epochs": (1, INF, True, False, True),
-    "batch_size": (1, INF, True, False, True),
-    "seed": (0, INF, True, False, True),
+    "learning_rate": (0, None, "neither", False),
+    "l2": (0, None, "left", False),
+    "keep_prob": (0, 1, "right", False),
+    "beta": (0, 1, "left", False),
+    "beta1": (0, 1, "left", False),
+    "beta2": (0, 1, "left", False),
+    "epsilon": (0, None, "neither", False),
+    "hidden": (1, None, "left", True),
+    "layers": (0, None, "left", True),
+    "epochs": (1, None, "left", True),
+    "batch_size": (1, None, "left", True),
+    "seed": (0, None, "left", True),
 }
 # names that take options, never a numeric range
 CATEGORICAL = ("optimizer", "hidden_activation", "output_activation", "init", "lr_schedule",
@@ -165,18 +164,19 @@ def _distribution(name, spec, source):
         return Choice(values)
     if name in CATEGORICAL:
         raise SpaceFileError(f"{what}: {name} takes options; use choice = [...], not {kind}")
-    if len(values) != 2 or not all(_is_number(v) for v in values):
+    integer = kind == "int_uniform"
+    if len(values) != 2:
         raise SpaceFileError(f"{what}: {kind} takes a range [low, high] of two numbers; "
                              f"got {values!r}")
-    lo, hi = values
-    whole = BOUNDS.get(name, (0, 0, 0, 0, False))[4]
-    if kind == "int_uniform":
-        if not all(isinstance(v, int) for v in values):
-            raise SpaceFileError(f"{what}: int_uniform takes whole numbers; got {values!r}")
-        if lo > hi:
-            raise SpaceFileError(f"{what}: empty range [{lo}, {hi}]; expected low <= high")
-    else:
-        if whole:
+    try:
+        lo, hi = (check_number(v, f"{kind}'s {end}", integer=integer)
+                  for end, v in zip(("low", "high"), values, strict=True))
+    except ParameterError as e:
+        raise SpaceFileError(f"{what}: {e}") from None
+    if integer and lo > hi:
+        raise SpaceFileError(f"{what}: empty range [{lo}, {hi}]; expected low <= high")
+    if not integer:
+        if BOUNDS.get(name, (None,) * 4)[3]:
             raise SpaceFileError(
                 f"{what}: {name} takes whole numbers; use int_uniform or choice, not {kind}"
             )
@@ -204,10 +204,6 @@ def _fixed_value(name, value, source):
     return value
 
 
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 def _check_value(name, value, what):
     """A value of hyperparameter `name` inside its bounds (numbers) or of the right type."""
     if name == "hidden" and isinstance(value, list):  # one size per hidden layer
@@ -215,14 +211,12 @@ def _check_value(name, value, what):
             _check_value(name, size, what)
         return
     if name in BOUNDS:
-        lo, hi, lo_in, hi_in, whole = BOUNDS[name]
-        if not _is_number(value) or (whole and not isinstance(value, int)):
-            kind = "a whole number" if whole else "a number"
-            raise SpaceFileError(f"{what}: {name} takes {kind}; got {value!r}")
-        inside = (value >= lo if lo_in else value > lo) and (value <= hi if hi_in else value < hi)
-        if not inside:
-            interval = f"{'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
-            raise SpaceFileError(f"{what}: {name} = {value!r} is outside {interval}")
+        min_val, max_val, include, integer = BOUNDS[name]
+        try:
+            check_number(value, name, integer=integer, min_val=min_val, max_val=max_val,
+                         include_boundaries=include)
+        except ParameterError as e:
+            raise SpaceFileError(f"{what}: {e}") from None
     elif name == "batch_norm" and not isinstance(value, bool):
         raise SpaceFileError(f"{what}: batch_norm takes true or false; got {value!r}")
     elif name in CATEGORICAL and name != "batch_norm" and not isinstance(value, str):

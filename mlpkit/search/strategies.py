@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..nn.checks import check_int
+from ..data.checks import check_number
 from .distributions import check_space
 from .results import SearchResults, _rank_key
 from .trials import _sample_trials, _seed_sequence, train_network
@@ -55,12 +55,12 @@ def _search(strategy, train_fn_or_spec, space, n_trials, data, rounds, zoom, mar
     from .runners import open_runner, run_round
     from .space_file import describe_space
 
-    rounds = check_int(rounds, "rounds", 1)
-    n_trials = check_int(n_trials, "n_trials", 1)
+    rounds = check_number(rounds, "rounds", integer=True, min_val=1)
+    n_trials = check_number(n_trials, "n_trials", integer=True, min_val=1)
     train_fn, fixed = _train_fn_and_fixed(train_fn_or_spec)
     space = check_space(space)
-    if zoom is not None and not 0 < zoom <= 1:
-        raise ValueError(f"zoom must be in (0, 1] (the fraction of best trials kept); got {zoom!r}")
+    if zoom is not None:
+        zoom = _check_zoom(zoom)
     with open_runner(executor, n_jobs, blas_threads) as runner:  # checked before out is
         folder = None
         if out is not None:
@@ -114,10 +114,14 @@ def zoom_space(space, results, zoom=0.25, margin=0.1):
     return _zoom_space(check_space(space), results, zoom, margin)
 
 
+def _check_zoom(zoom):
+    return check_number(zoom, "zoom (the fraction of best trials kept)", min_val=0, max_val=1,
+                        include_boundaries="right")
+
+
 def _zoom_space(space, results, zoom, margin):
     """zoom_space for a space that check_space has already checked."""
-    if not 0 < zoom <= 1:
-        raise ValueError(f"zoom must be in (0, 1] (the fraction of best trials kept); got {zoom!r}")
+    zoom = _check_zoom(zoom)
     ranked = sorted(((_rank_key(row), row) for row in results), key=lambda pair: pair[0])
     finite = [row for (bad, _), row in ranked if not bad]
     if not finite:

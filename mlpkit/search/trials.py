@@ -14,8 +14,9 @@ import time
 
 import numpy as np
 
-from ..nn.checks import check_int, check_layer_sizes, infer_output_activation
-from .distributions import _plain, check_space
+from ..data.checks import check_number, one_line
+from ..nn.checks import check_layer_sizes, infer_output_activation
+from .distributions import check_space, python_value
 
 
 def _seed_sequence(seed):
@@ -31,16 +32,20 @@ def sample_trials(space, n_trials, seed=None, add_seed=True):
 
 
 def _sample_trials(space, n_trials, seed, add_seed):
-    """sample_trials for a space that check_space has already checked."""
-    n_trials = check_int(n_trials, "n_trials", 1)
+    """sample_trials for a space that check_space has already checked: scikit-learn's
+    ParameterSampler draws the parameters (each trial's dict in the space's order)."""
+    from sklearn.model_selection import ParameterSampler
+
+    n_trials = check_number(n_trials, "n_trials", integer=True, min_val=1)
     sample_seq, seed_seq = _seed_sequence(seed).spawn(2)
-    rng = np.random.default_rng(sample_seq)
+    sampler = ParameterSampler(space, n_trials,
+                               random_state=np.random.RandomState(np.random.MT19937(sample_seq)))
     trial_seeds = np.random.default_rng(seed_seq).integers(0, 2**31 - 1, n_trials)
     trials = []
-    for i in range(n_trials):
-        params = {name: _plain(dist.rvs(random_state=rng)) for name, dist in space.items()}
+    for drawn, trial_seed in zip(sampler, trial_seeds, strict=True):
+        params = {name: python_value(drawn[name]) for name in space}
         if add_seed and "seed" not in space:
-            params["seed"] = int(trial_seeds[i])
+            params["seed"] = int(trial_seed)
         trials.append(params)
     return trials
 
@@ -68,16 +73,16 @@ def execute_trial(params, data, train_fn=None, fixed=None, blas_threads=None):
         try:
             out = train_fn({**(fixed or {}), **params}, *data)
         except FloatingPointError as exc:
-            out, error, status = {"dev_score": math.nan}, _one_line(exc), "diverged"
+            out, error, status = {"dev_score": math.nan}, one_line(exc), "diverged"
         except Exception as exc:  # a failed trial is a result; the search goes on
             out, status = {"dev_score": math.nan}, "failed"
-            error = f"{type(exc).__name__}: {_one_line(exc)}"
+            error = f"{type(exc).__name__}: {one_line(exc)}"
     metrics = dict(out) if isinstance(out, dict) else {"dev_score": out}
     if "dev_score" not in metrics:
         raise ValueError(
             f"train_fn must return the dev score or a dict with 'dev_score'; got {out!r}"
         )
-    metrics = {k: _plain(v) for k, v in metrics.items()}
+    metrics = {k: python_value(v) for k, v in metrics.items()}
     row = {**params, **metrics, "seconds": time.perf_counter() - start, "error": error}
     return row, status
 
@@ -108,10 +113,6 @@ def tune_malloc(caller=None):
     m_trim_threshold, m_mmap_threshold = -1, -3
     mallopt(m_mmap_threshold, 32 * 2**20)
     mallopt(m_trim_threshold, 64 * 2**20)
-
-
-def _one_line(error):
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 NETWORK_KEYS = ("hidden", "layers", "hidden_activation", "output_activation", "init", "batch_norm")
@@ -184,7 +185,8 @@ def _hidden_dims(params):
             raise ValueError("'layers' needs 'hidden' (the units of each hidden layer)")
         return []
     if isinstance(hidden, numbers.Integral):
-        return [int(hidden)] * (1 if layers is None else check_int(layers, "layers", 0))
+        layers = 1 if layers is None else check_number(layers, "layers", integer=True, min_val=0)
+        return [int(hidden)] * layers
     hidden = check_layer_sizes(hidden, "'hidden'")
     if layers is not None and layers != len(hidden):
         raise ValueError(f"'layers' = {layers} but 'hidden' lists {len(hidden)} layers: {hidden}")

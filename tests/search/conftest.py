@@ -4,6 +4,7 @@ with two workers as separate processes on 127.0.0.1 (each stopped by its fixture
 Unlike the other test folders this one is not a package: Dask workers unpickle trial functions
 defined here, importing these modules by their own names (`dask_cluster`, `test_dask`)."""
 
+import distributed
 import pytest
 from dask_cluster import LOCALHOST, DaskProcesses
 from sklearn.datasets import load_digits
@@ -26,7 +27,6 @@ def digits():
 @pytest.fixture(scope="module")
 def local_cluster(tmp_path_factory):
     """A distributed.Client on LocalCluster(n_workers=2, threads_per_worker=1, processes=True)."""
-    distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host=LOCALHOST,
         dashboard_address=None, scheduler_kwargs={"dashboard_address": f"{LOCALHOST}:0"},
@@ -43,7 +43,6 @@ def local_cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def dask_processes(tmp_path_factory):
     """A `dask scheduler` and two `dask worker --nthreads 1` processes on 127.0.0.1."""
-    pytest.importorskip("distributed")
     cluster = DaskProcesses(tmp_path_factory.mktemp("dask"))
     try:
         yield cluster

@@ -10,8 +10,11 @@ import threading
 import time
 from functools import partial
 
+import distributed
 import numpy as np
+import psutil
 import pytest
+from dask_cluster import DaskProcesses
 
 from mlpkit.search import (
     IntUniform,
@@ -21,19 +24,13 @@ from mlpkit.search import (
     random_search,
     run_trials,
 )
-from mlpkit.search.results_file import ResultsFile
-
-distributed = pytest.importorskip("distributed")
-psutil = pytest.importorskip("psutil")
-
-from dask_cluster import DaskProcesses  # noqa: E402
-
-from mlpkit.search.dask_runner import (  # noqa: E402
+from mlpkit.search.dask_runner import (
     SchedulerUnreachable,
     blas_cap,
     connect,
     threads_per_host,
 )
+from mlpkit.search.results_file import ResultsFile
 
 SPACE = {"learning_rate": LogUniform(-3, -1), "hidden": IntUniform(4, 24),
          "beta1": OneMinusLogUniform(-2, -1)}
@@ -81,12 +78,15 @@ def test_a_local_cluster_gives_the_local_results(local_cluster, digits):
     assert local_cluster.status == "running"  # a client we were given stays open
 
 
-def test_each_worker_gets_the_data_once_and_caps_blas_from_its_machine(local_cluster):
+@pytest.mark.parametrize("as_executor", [False, True], ids=["client", "client.get_executor()"])
+def test_each_worker_gets_the_data_once_and_caps_blas_from_its_machine(local_cluster,
+                                                                       as_executor):
     from joblib import cpu_count
 
     X = np.random.default_rng(0).random((64, 3000))
+    executor = local_cluster.get_executor() if as_executor else local_cluster
     rows = run_trials([{"i": i} for i in range(8)], (X, None, None, None), what_a_worker_sees,
-                      progress=False, executor=local_cluster, results_file=None)
+                      progress=False, executor=executor, results_file=None)
     assert all(row["shared"] and row["aligned"] for row in rows)
     # two one-thread workers on this host: cores // 2 BLAS threads each
     assert {row["blas_threads"] for row in rows} == {blas_cap(cpu_count(), 2)}
@@ -136,6 +136,7 @@ def test_failed_trials_on_dask_are_rows(local_cluster, tmp_path):
                             executor=local_cluster, out=tmp_path)
     failed = [row for row in results if row["status"] == "failed"]
     assert failed and len(failed) < 10
+    assert all(row["status"] == ("failed" if row["hidden"] % 2 else "ok") for row in results)
     assert all(row["error"] == f"ValueError: odd hidden {row['hidden']}" for row in failed)
     workers = set(local_cluster.scheduler_info()["workers"])
     assert {row["worker"] for row in results} <= workers

@@ -19,7 +19,7 @@ from mlpkit.search import (
 
 
 def bowl(params, X, Y, X_dev, Y_dev):
-    if params["learning_rate"] > 0.5:
+    if params["learning_rate"] > 0.1:
         raise FloatingPointError("the cost became inf")
     return -(math.log10(params["learning_rate"]) + 2) ** 2 - (params["hidden"] - 20) ** 2 / 100
 

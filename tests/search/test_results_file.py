@@ -116,7 +116,10 @@ def test_a_folder_with_results_but_no_state_is_refused(tmp_path):
         SearchFolder(tmp_path / "file", DESCRIPTION)
 
 
-@pytest.mark.parametrize("state", ["{not json", '{"format": "mlpkit-search", "version": 99}'])
+@pytest.mark.parametrize("state", [
+    "{not json", '{"format": "mlpkit-search", "version": 99}',
+    '{"format": "mlpkit-search", "version": 1}',  # sampled otherwise: its seed means other trials
+])
 def test_force_discards_an_unreadable_state_and_its_results(tmp_path, state):
     folder = SearchFolder(tmp_path, DESCRIPTION)
     folder.results.record(1, 0, {"x": 1}, {"x": 1, "dev_score": 0.5, "seconds": 0.0,

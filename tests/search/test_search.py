@@ -107,6 +107,23 @@ def test_rvs_takes_any_random_state(dist):
     assert list(dist.rvs(size=20, random_state=7)) != list(dist.rvs(size=20, random_state=8))
 
 
+def test_distributions_draw_with_scipy_stats_and_trials_with_parameter_sampler():
+    def draws(dist):
+        return list(dist.rvs(size=6, random_state=np.random.RandomState(5)))
+
+    assert draws(LogUniform(-4, -1)) == draws(stats.loguniform(1e-4, 1e-1))
+    assert draws(OneMinusLogUniform(-3, -1)) == [
+        1 - x for x in draws(stats.loguniform(1e-3, 1e-1))]
+    assert draws(Uniform(0.5, 1.0)) == draws(stats.uniform(0.5, 0.5))
+    assert draws(IntUniform(3, 9)) == draws(stats.randint(3, 10))
+    assert draws(Choice(list("abc"))) == ["abc"[k] for k in draws(stats.randint(0, 3))]
+    space = {"learning_rate": LogUniform(-4, -1), "hidden": IntUniform(2, 9)}
+    seq = np.random.SeedSequence(3).spawn(2)[0]
+    sampler = ParameterSampler(space, 4, random_state=np.random.RandomState(np.random.MT19937(
+        seq)))
+    assert [{k: t[k] for k in space} for t in sample_trials(space, 4, seed=3)] == list(sampler)
+
+
 @pytest.mark.parametrize(
     "make, message",
     [
@@ -195,7 +212,8 @@ def test_zoom_space_uses_the_best_trials_only():
     assert zoomed["hidden"].bounds == (5, 25)  # [10 - 4.9, 20 + 4.9], rounded outward
     with pytest.raises(ValueError, match="no trial has a finite dev score"):
         zoom_space(space, rows[3:])
-    with pytest.raises(ValueError, match="zoom must be in"):
+    with pytest.raises(ValueError, match=r"zoom \(the fraction of best trials kept\) must be "
+                                         r"a finite number > 0 and <= 1; got 0"):
         zoom_space(space, rows, zoom=0)
 
 
@@ -298,7 +316,10 @@ def test_train_network_builds_the_network_the_params_describe(moons):
     params = {"hidden": 6, "layers": 2, "epochs": 200, "learning_rate": 0.01,
               "optimizer": "adam", "batch_size": 32, "seed": 0}
     out = train_network(params, X, Y, X_dev, Y_dev)
-    assert out["dev_score"] >= 0.85 and 0 <= out["train_score"] <= 1 and out["dev_cost"] > 0
+    # measured: dev 0.95, train 0.965, dev cost 0.116; a logistic regression scores 0.83 on
+    # both, so the network must have learned the moons' curve
+    assert out["dev_score"] >= 0.92 and out["train_score"] >= 0.93
+    assert 0 < out["dev_cost"] < 0.2
     again = train_network(params, X, Y.ravel(), X_dev, Y_dev.ravel())
     assert again == out  # a trial's params reproduce it
     net, fit_options = build_network(params, X, Y)

@@ -4,7 +4,6 @@ import pytest
 
 from mlpkit.search import Choice, IntUniform, LogUniform, OneMinusLogUniform, Uniform
 from mlpkit.search.space_file import (
-    DEFAULT_SPACE,
     SpaceFileError,
     default_space,
     describe_space,
@@ -55,12 +54,18 @@ def test_the_documented_format(tmp_path):
     assert described["optimizer"] == {"choice": ["adam", "momentum"]}
 
 
-def test_the_default_space_is_the_documented_text():
+def test_the_default_space_is_the_documented_one():
+    """The README: learning_rate [1e-4, 0.1], l2 [1e-4, 1], beta1 [0.8, 0.999] (all log
+    scales), hidden 8-64, layers 1-3; Adam, 100 epochs, mini-batches of 64, He init."""
     space, fixed = default_space()
-    assert set(space) == {"learning_rate", "l2", "beta1", "hidden", "layers"}
-    assert fixed["optimizer"] == "adam" and fixed["epochs"] >= 1
-    assert space["learning_rate"].bounds == pytest.approx((1e-4, 0.1))
-    assert "[space]" in DEFAULT_SPACE and set(space) | set(fixed) <= set(TRIAL_KEYS)
+    assert list(space) == ["learning_rate", "l2", "beta1", "hidden", "layers"]
+    assert [type(dist) for dist in space.values()] == [
+        LogUniform, LogUniform, OneMinusLogUniform, IntUniform, IntUniform]
+    bounds = {name: dist.bounds for name, dist in space.items()}
+    assert bounds == {"learning_rate": pytest.approx((1e-4, 0.1)), "l2": pytest.approx((1e-4, 1)),
+                      "beta1": pytest.approx((0.8, 0.999)), "hidden": (8, 64), "layers": (1, 3)}
+    assert fixed == {"optimizer": "adam", "epochs": 100, "batch_size": 64, "init": "he"}
+    assert set(space) | set(fixed) <= set(TRIAL_KEYS)
 
 
 @pytest.mark.parametrize(
@@ -80,14 +85,17 @@ def test_the_default_space_is_the_documented_text():
         ("[space]\nlearning_rate = { log_normal = [1, 2] }",
          "space.learning_rate: expected one of { log_uniform = [...] |"),
         ("[space]\nlearning_rate = { log_uniform = [0.0, 0.1] }",
-         "learning_rate = 0.0 is outside (0, inf)"),
-        ("[space]\nkeep_prob = { uniform = [0.5, 1.5] }", "keep_prob = 1.5 is outside (0, 1]"),
+         "space.learning_rate: learning_rate must be a finite number > 0; got 0.0"),
+        ("[space]\nkeep_prob = { uniform = [0.5, 1.5] }",
+         "keep_prob must be a finite number > 0 and <= 1; got 1.5"),
         ("[space]\nbeta1 = { one_minus_log_uniform = [0.9, 1.0] }",
-         "beta1 = 1.0 is outside [0, 1)"),
+         "beta1 must be a finite number >= 0 and < 1; got 1.0"),
         ("[space]\nhidden = { log_uniform = [8, 64] }",
          "space.hidden: hidden takes whole numbers; use int_uniform or choice"),
-        ("[space]\nhidden = { int_uniform = [0, 64] }", "hidden = 0 is outside [1, inf)"),
-        ("[space]\nhidden = { int_uniform = [1.5, 64] }", "int_uniform takes whole numbers"),
+        ("[space]\nhidden = { int_uniform = [0, 64] }",
+         "space.hidden: hidden must be an integer >= 1; got 0"),
+        ("[space]\nhidden = { int_uniform = [1.5, 64] }",
+         "space.hidden: int_uniform's low must be an integer; got 1.5"),
         ("[space]\noptimizer = { uniform = [0, 1] }",
          "space.optimizer: optimizer takes options; use choice = [...], not uniform"),
         ("[space]\nlearning_rate = { log_uniform = [1e-4] }",
@@ -95,7 +103,7 @@ def test_the_default_space_is_the_documented_text():
         ("[space]\nl2 = { log_uniform = [1e-4, 1.0] }\n[fixed]\nl2 = 0.1",
          "['l2'] appear in both [space] and [fixed]"),
         ("[space]\nl2 = { log_uniform = [1e-4, 1.0] }\n[fixed]\nepochs = 0",
-         "fixed.epochs: epochs = 0 is outside [1, inf)"),
+         "fixed.epochs: epochs must be an integer >= 1; got 0"),
         ("[space]\nl2 = { log_uniform = [1e-4, 1.0] }\n[fixed]\nepoch = 10",
          "unknown hyperparameter 'epoch' in [fixed]"),
         ("[fixed]\nepochs = 10", "needs a [space] table with at least one hyperparameter"),
@@ -123,5 +131,5 @@ def test_choice_options_and_layer_lists():
     assert space["hidden"].options == [[32, 16], [64]]
     with pytest.raises(SpaceFileError, match="batch_norm takes true or false"):
         parse_space({"space": {"batch_norm": ["yes"]}})
-    with pytest.raises(SpaceFileError, match="hidden takes a whole number"):
+    with pytest.raises(SpaceFileError, match="hidden must be an integer >= 1; got 0.5"):
         parse_space({"space": {"hidden": [[32, 0.5]]}})
