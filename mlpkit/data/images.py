@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from .checks import check_number
 from .h5 import load_h5
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
@@ -78,11 +79,7 @@ def decode_image(data: bytes, image_size: int = 64, name: str = "image") -> np.n
 
 
 def _check_size(image_size) -> int:
-    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)):
-        raise ValueError(f"image_size must be a positive int, got {image_size!r}")
-    if image_size < 1:
-        raise ValueError(f"image_size must be a positive int, got {image_size}")
-    return int(image_size)
+    return check_number(image_size, "image_size", integer=True, min_val=1)
 
 
 def load_image(path, image_size: int = 64) -> np.ndarray:
