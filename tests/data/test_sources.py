@@ -10,6 +10,7 @@ import warnings
 
 import h5py
 import numpy as np
+import psutil
 import pytest
 from PIL import Image
 
@@ -486,7 +487,7 @@ def test_strict_makes_an_unreadable_image_stop_training(folder_with_a_broken_ima
     source = ImageFolderSource(folder_with_a_broken_image, 6, workers=workers, strict=True)
     with pytest.raises(ValueError, match="broken.png: cannot read image"):
         Network([108, 1]).fit(source, epochs=2, batch_size=4)
-    assert _decoding_threads() == 0
+    assert _workers(source) == 0
 
 
 def test_an_image_removed_during_training_is_skipped(tmp_path, images):
@@ -509,38 +510,46 @@ def test_no_readable_image_at_all(tmp_path):
         Network([108, 1]).fit(source, epochs=1, batch_size=4)
 
 
-def _decoding_threads():
-    return sum(t.name.startswith(("mlpkit-decode", "mlpkit-read")) for t in threading.enumerate())
+def _reading_threads():
+    return sum(t.name.startswith("mlpkit-read") for t in threading.enumerate())
 
 
-def test_threads_stop_at_the_end_of_each_pass_and_on_an_early_exit(files, tmp_path, images):
+def _workers(source):
+    """The decoding worker processes of an image source that are alive."""
+    pool = source._pool
+    return 0 if pool is None else sum(pid is not None and psutil.pid_exists(pid)
+                                      for pid in pool.pids())
+
+
+def test_threads_and_workers_stop_on_an_early_exit(files, tmp_path, images):
     h5, _ = files
     x, y = images
     root = write_folder(tmp_path / "photos", x[:40], y[:40])
-    for source in (ImageFolderSource(root, 6, workers=2), HDF5Source(h5, prefetch=2)):
-        Network([108, 1]).fit(source, epochs=2, batch_size=4)
-        assert _decoding_threads() == 0
-        batches = source.batches(np.arange(20), 4)
-        next(batches)
-        assert _decoding_threads() > 0
-        batches.close()
-        assert _decoding_threads() == 0
+    hdf5 = HDF5Source(h5, prefetch=2)
+    Network([108, 1]).fit(hdf5, epochs=2, batch_size=4)
+    assert _reading_threads() == 0  # the reading thread stops at the end of each pass
+    batches = hdf5.batches(np.arange(20), 4)
+    next(batches)
+    assert _reading_threads() == 1
+    batches.close()
+    assert _reading_threads() == 0
 
-    class Stop(Exception):
-        """Raised by the test's loop to leave the batches early."""
+    folder = ImageFolderSource(root, 6, workers=2)
+    Network([108, 1]).fit(folder, epochs=2, batch_size=4)
+    assert _workers(folder) == 2  # kept, idle, for the next pass
+    batches = folder.batches(np.arange(20), 4)
+    next(batches)
+    batches.close()
+    assert _workers(folder) == 0  # a pass left early stops them
+    Network([108, 1]).fit(folder, epochs=1, batch_size=4)
+    assert _workers(folder) == 2
+    folder.close()
+    assert _workers(folder) == 0
 
-    def interrupt(epoch, history):
-        raise Stop
 
-    with pytest.raises(Stop):
-        Network([108, 1]).fit(ImageFolderSource(root, 6, workers=2), epochs=3, batch_size=4,
-                              callback=interrupt)
-    assert _decoding_threads() == 0
-
-
-def test_ctrl_c_in_the_loop_stops_the_decoding_threads(tmp_path, images):
-    """A KeyboardInterrupt raised in the training thread (as Ctrl-C is) while threads decode:
-    the run is put back to its last epoch, and no thread is left running."""
+def test_ctrl_c_in_the_loop_stops_the_decoding_workers(tmp_path, images):
+    """A KeyboardInterrupt raised in the training thread (as Ctrl-C is) while workers decode:
+    the run is put back to its last epoch, and no worker is left running."""
     x, y = images
     root = write_folder(tmp_path / "photos", x[:40], y[:40])
     source = ImageFolderSource(root, 6, workers=2, prefetch=3)
@@ -562,7 +571,7 @@ def test_ctrl_c_in_the_loop_stops_the_decoding_threads(tmp_path, images):
             net.fit(source, epochs=3, batch_size=4, interruptible=True)
     finally:
         Network.backward = original
-    assert net.training_state.epoch == 1 and _decoding_threads() == 0
+    assert net.training_state.epoch == 1 and _workers(source) == 0
 
 
 def test_a_prefetching_thread_hands_its_error_over():

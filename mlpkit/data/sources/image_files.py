@@ -1,11 +1,9 @@
 """`ImageFilesSource` and `ImageFolderSource`: image files decoded on the fly (Pillow, as
-`load_image`), by a pool of threads a few batches ahead, unreadable files skipped with a warning
-or refused under strict."""
+`load_image`), by worker processes a few batches ahead (`mlpkit.data.decode_pool`) or in the
+calling thread, unreadable files skipped with a warning or refused under strict."""
 
 from __future__ import annotations
 
-import threading
-from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -23,15 +21,17 @@ class NoReadableImages(ValueError):
 
 class ImageFilesSource(StreamingSource):
     """Image files decoded on the fly (Pillow, as `load_image`: RGB, resized to image_size),
-    by `workers` threads that decode the next `prefetch` batches while the loop does the math.
+    by `workers` processes (default one per CPU) that decode the next `prefetch` batches
+    (default 2 per worker) into shared memory while the loop does the math (a `DecodePool`,
+    started at the first pass and kept until `close()` or the source's end).
 
     labels (one class index per file) and classes (names) make the targets. workers=0
-    decodes in the calling thread. While the threads run, BLAS is capped at
-    blas_threads (default: the CPUs left by the decoding threads, at least 1), since decoding
-    threads and BLAS threads together must not oversubscribe the cores. An unreadable file is
-    skipped with a warning naming it (once per file: `warn(message)`, default warnings.warn),
-    or raises a ValueError under strict=True. Threads stop at the end of each pass, and
-    promptly on an error or Ctrl-C."""
+    decodes in the calling thread. While the workers decode, BLAS is capped at blas_threads
+    (default: the CPUs the workers leave, at least 1), so that decoding and BLAS together do not
+    oversubscribe the cores; the workers' own BLAS has 1 thread. An unreadable file is skipped
+    with a warning naming it (once per file: `warn(message)`, default warnings.warn), or raises
+    a ValueError under strict=True. A pass left early (an error, Ctrl-C) stops the workers. The
+    images decoded do not depend on the workers: the same order gives the same batches."""
 
     def __init__(self, paths, labels=None, classes=None, image_size=64, *, workers=None,
                  prefetch=None, strict=False, warn=None, dtype=np.float64, standardizer=None,
@@ -65,6 +65,7 @@ class ImageFilesSource(StreamingSource):
 
         self.warn = warnings.warn if warn is None else warn
         self._warned = set()  # files already reported (shared by subsets)
+        self._pool = None
         size = self.image_size
         super().__init__(name, len(self.paths), (size, size, 3), np.uint8, labels=labels,
                          classes=classes, targets=targets, dtype=dtype, standardizer=standardizer)
@@ -88,79 +89,70 @@ class ImageFilesSource(StreamingSource):
         for _, X_rows, positions in self._pipeline(order, batch_size, floats=True):
             yield StreamBatch(X_rows.T, self._targets(positions), index=positions)
 
+    def close(self):
+        """Stop the decoding workers (a later pass starts new ones)."""
+        if self._pool is not None:
+            self._pool.close()
+
+    def __getstate__(self):
+        return {**self.__dict__, "_pool": None}  # processes stay with their parent
+
     def _pipeline(self, order, batch_size, floats):
         """(uint8 images, float rows or None, positions kept) per batch of `order`."""
-        from ..images import _read_image
-
-        n_batches = -(-order.size // batch_size)
-        depth = self.prefetch if self.workers else 0
         s, n_x = self.image_size, self.n_features
-        slots = [(np.empty((batch_size, s, s, 3), np.uint8),
-                  np.empty((batch_size, n_x), self.dtype) if floats else None)
-                 for _ in range(depth + 1)]  # depth batches decoding, one with the loop
+        out = np.empty((batch_size, n_x), self.dtype) if floats else None
         to_float = self._scaler()
-        stop = threading.Event()
+        starts = range(0, order.size, batch_size)
+        files = [[self.paths[r] for r in self._file_rows(order[a : a + batch_size])]
+                 for a in starts]
+        if self.workers:
+            if self._pool is None:
+                from ..decode_pool import DecodePool
 
-        def decode(k):
-            positions = order[k * batch_size : (k + 1) * batch_size]
-            raw, out = slots[k % len(slots)]
-            ok = np.ones(positions.size, bool)
-            failures = []
-            for i, row in enumerate(self._file_rows(positions)):
-                if stop.is_set():
-                    return None
-                try:
-                    raw[i] = _read_image(self.paths[row], s)
-                except ValueError as e:
-                    if self.strict:
-                        raise
-                    ok[i] = False
-                    failures.append((self.paths[row], str(e)))
-                    continue
-            n = int(ok.sum())
-            images = raw[: positions.size] if n == positions.size else raw[: positions.size][ok]
-            rows = None
-            if floats and n:
-                rows = to_float(images.reshape(n, n_x), out[:n])
-            return images, rows, positions[ok], failures
-
-        seen = 0
-        if not depth:
-            results = (decode(k) for k in range(n_batches))
-            pool = None
+                self._pool = DecodePool(self.workers)
+            decoded = self._pool.decode(files, s, self.prefetch)
         else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = ThreadPoolExecutor(self.workers, thread_name_prefix="mlpkit-decode")
-            futures = deque(pool.submit(decode, k) for k in range(min(depth, n_batches)))
-
-            def collect():
-                for k in range(n_batches):
-                    result = futures.popleft().result()
-                    # the slot of batch k - 1, which the loop is done with
-                    if k + depth < n_batches:
-                        futures.append(pool.submit(decode, k + depth))
-                    yield result
-
-            results = collect()
+            decoded = _decode_here(files, s)
+        seen = 0
         try:
-            with blas_limit(self.blas_threads if depth else None):
-                for images, rows, positions, failures in results:
-                    for path, message in failures:
-                        if path not in self._warned:
-                            self._warned.add(path)
+            with blas_limit(self.blas_threads if self.workers else None):
+                for start, batch_files, (raw, failures) in zip(starts, files, decoded,
+                                                                strict=True):
+                    positions = order[start : start + batch_size]
+                    ok = np.ones(positions.size, bool)
+                    for i, message in failures:
+                        if self.strict:
+                            raise ValueError(message)
+                        ok[i] = False
+                        if batch_files[i] not in self._warned:
+                            self._warned.add(batch_files[i])
                             self.warn(f"skipping {message}")
-                    if positions.size:
-                        seen += positions.size
-                        yield images, rows, positions
+                    images = raw if ok.all() else raw[ok]
+                    n = len(images)
+                    if not n:
+                        continue
+                    rows = to_float(images.reshape(n, n_x), out[:n]) if floats else None
+                    seen += n
+                    yield images, rows, positions[ok]
         finally:
-            stop.set()
-            if pool is not None:
-                for future in futures:
-                    future.cancel()
-                pool.shutdown(wait=True)
+            decoded.close()
         if order.size and not seen:
             raise NoReadableImages(f"{self.name}: none of the image files could be read")
+
+
+def _decode_here(files, s):
+    """What DecodePool.decode gives, decoded in the calling thread into one reused buffer."""
+    from ..images import _read_image
+
+    raw = np.empty((max((len(f) for f in files), default=0), s, s, 3), np.uint8)
+    for batch in files:
+        failures = []
+        for i, path in enumerate(batch):
+            try:
+                raw[i] = _read_image(path, s)
+            except ValueError as e:
+                failures.append((i, str(e)))
+        yield raw[: len(batch)], failures
 
 
 class ImageFolderSource(ImageFilesSource):
