@@ -317,8 +317,13 @@ def folder_tasks(sizes, folder, threads, worker_counts=None):
     s = sizes.image
     cpus = len(os.sched_getaffinity(0))
 
+    sources = {}  # one per setting, kept: its worker processes live across epochs
+
     def run(workers, blas="auto"):
-        source = ImageFolderSource(root, s, workers=workers, dtype=DTYPE, blas_threads=blas)
+        if (workers, blas) not in sources:
+            sources[workers, blas] = ImageFolderSource(root, s, workers=workers, dtype=DTYPE,
+                                                       blas_threads=blas)
+        source = sources[workers, blas]
         net = network(sizes)
         start = time.perf_counter()
         net.fit(source, epochs=1, batch_size=sizes.batch_size, learning_rate=LEARNING_RATE,
@@ -359,6 +364,8 @@ def folder_tasks(sizes, folder, threads, worker_counts=None):
                 "math (gather + forward, backward, update)": math_seconds}
 
     def cleanup():
+        for source in sources.values():
+            source.close()
         shutil.rmtree(root, ignore_errors=True)
 
     return tasks, stages, cleanup, root
@@ -489,7 +496,8 @@ def run(sizes, threads, folder, workloads, out=print, worker_counts=None):
         if "g" in workloads:
             tasks, stages, cleanup, root = folder_tasks(sizes, folder, threads, worker_counts)
             try:
-                tasks[next(iter(tasks))]()  # warm-up (and the files into the page cache)
+                for task in tasks.values():
+                    task()  # warm-up: the files into the page cache, the workers started
                 folder_results = interleaved(tasks, sizes.repeats)
                 ceiling = decoding_ceiling(root, sizes.image, sizes.repeats)
                 out("\n" + report_folder(sizes, folder_results, stages(), ceiling))
