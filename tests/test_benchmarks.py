@@ -144,7 +144,7 @@ def test_quick_stream_benchmark_prints_every_table_and_deletes_its_files(tmp_pat
     )
     assert run.returncode == 0, run.stderr
     for title in ("(e) one epoch streamed from HDF5", "(f) one epoch of", "(g) one training epoch",
-                  "where the time goes", "targets (issue 12)", "load average"):
+                  "where the time goes", "targets (issues 12 and 23)", "load average"):
         assert title in run.stdout, f"missing {title!r}:\n{run.stdout}"
     names = {row[0] for row in table_rows(run.stdout)}
     assert {"in memory, exact shuffle", "HDF5, block shuffle"} <= names

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from .checks import check_number
 from .h5 import load_h5
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
@@ -78,11 +79,7 @@ def decode_image(data: bytes, image_size: int = 64, name: str = "image") -> np.n
 
 
 def _check_size(image_size) -> int:
-    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)):
-        raise ValueError(f"image_size must be a positive int, got {image_size!r}")
-    if image_size < 1:
-        raise ValueError(f"image_size must be a positive int, got {image_size}")
-    return int(image_size)
+    return check_number(image_size, "image_size", integer=True, min_val=1)
 
 
 def load_image(path, image_size: int = 64) -> np.ndarray:
@@ -126,41 +123,47 @@ def list_image_folder(path) -> tuple[list[str], dict[str, list[Path]]]:
     return classes, files
 
 
+POOL_MIN_IMAGES = 512  # load_image_folder decodes fewer images in the calling thread by default
+
+
 def load_image_folder(path, image_size: int = 64, strict: bool = False,
-                      warn: Callable[[str], object] | None = None):
+                      warn: Callable[[str], object] | None = None, workers: int | None = None):
     """Load a folder with one subfolder per class (sorted names) of image files.
 
     Returns (images uint8 (m, s, s, 3), labels int64 (m,), classes, paths). Files directly
     inside each class folder with extension jpg/jpeg/png/bmp/gif/webp (any case) are read as
     by `load_image`; hidden class folders (".name") are ignored. An unreadable file raises
     ValueError if `strict`, else it is skipped and reported through `warn(msg)`
-    (default `warnings.warn`).
+    (default `warnings.warn`). Decoded by `workers` processes (`ImageFolderSource`'s; default:
+    one per CPU from POOL_MIN_IMAGES images on, else the calling thread); the result does not
+    depend on them.
     """
+    from .sources import ImageFolderSource
+
     image_size = _check_size(image_size)
     root = Path(path)
     warn = warnings.warn if warn is None else warn
     classes, files = list_image_folder(root)
-
-    images, labels, paths = [], [], []
-    for label, c in enumerate(classes):
-        for p in files[c]:
-            try:
-                images.append(_read_image(p, image_size))
-            except ValueError as e:
-                if strict:
-                    raise
-                warn(f"skipping {e}")
-                continue
-            labels.append(label)
-            paths.append(str(p))
-
-    if not images:
-        raise ValueError(f"{root}: none of the image files could be read")
+    m = sum(len(f) for f in files.values())
+    if workers is None and m < POOL_MIN_IMAGES:
+        workers = 0
+    source = ImageFolderSource(root, image_size, workers=workers, strict=strict, warn=warn,
+                               blas_threads=None)
+    images = np.empty((m, image_size, image_size, 3), np.uint8)
+    labels, paths, n = [], [], 0
+    try:
+        for raw, positions in source.decoded(np.arange(m), 64):
+            images[n : n + len(raw)] = raw
+            n += len(raw)
+            labels.extend(source.labels[positions].tolist())
+            paths.extend(str(source.paths[p]) for p in positions)
+    finally:
+        source.close()
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
-    empty = [c for c, n in zip(classes, counts, strict=True) if n == 0]
+    empty = [c for c, k in zip(classes, counts, strict=True) if k == 0]
     if empty:
         raise ValueError(f"{root}: class folder(s) {empty} hold no readable images")
-    return np.stack(images), np.asarray(labels, dtype=np.int64), classes, paths
+    return images[:n], np.asarray(labels, dtype=np.int64), classes, paths
 
 
 def load_dataset(path, image_size: int = 64, strict: bool = False,

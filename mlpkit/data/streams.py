@@ -18,6 +18,7 @@ import numpy as np
 
 from ..training.batches import close_batches, closing_batches
 from ..training.validation import SourceValidation, evaluation_batch_size
+from .checks import check_number
 
 
 def cpu_count() -> int:
@@ -64,10 +65,10 @@ class BlockShuffle:
     """
 
     def __init__(self, block_size: int = 256, buffer_blocks: int = 16):
-        for value, name in ((block_size, "block_size"), (buffer_blocks, "buffer_blocks")):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"BlockShuffle {name} must be an integer >= 1; got {value!r}")
-        self.block_size, self.buffer_blocks = int(block_size), int(buffer_blocks)
+        self.block_size = check_number(block_size, "BlockShuffle block_size", integer=True,
+                                       min_val=1)
+        self.buffer_blocks = check_number(buffer_blocks, "BlockShuffle buffer_blocks",
+                                          integer=True, min_val=1)
 
     @property
     def name(self) -> str:

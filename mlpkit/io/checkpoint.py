@@ -1,5 +1,6 @@
 """Checkpoints: a training callback that saves the model, with its training state, as it trains."""
 
+from ..nn.checks import check_int
 from .model_files import save
 
 
@@ -9,9 +10,8 @@ class Checkpoint:
     the last one. metadata(loop) gives the file's metadata at that moment (a dict)."""
 
     def __init__(self, model, path, every, metadata=None):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"checkpoint every must be an integer >= 1; got {every!r}")
-        self.model, self.path, self.every = model, path, every
+        self.model, self.path = model, path
+        self.every = check_int(every, "checkpoint every", 1)
         self.metadata = metadata or (lambda loop: {})
         self.saved_at = None  # epochs done at the last checkpoint
 

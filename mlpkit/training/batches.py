@@ -19,7 +19,7 @@ import contextlib
 from dataclasses import dataclass
 
 from ..nn.backend import np
-from ..nn.checks import is_sparse
+from ..nn.checks import check_int, is_sparse
 
 
 @dataclass
@@ -142,17 +142,10 @@ class CourseShuffle:
     name = "course"
 
     def __init__(self, seed):
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(
-                f"shuffle='course' needs seed to be an integer >= 0 (the course's seed); "
-                f"got {seed!r}"
-            )
-        self.seed = int(seed)
+        self.seed = check_int(seed, "seed (the course's seed, for shuffle='course')", 0)
 
     def order(self, epoch, m, rng):
         return np.random.RandomState(self.seed + 1 + epoch).permutation(m)
-
-
 
 
 def get_shuffle(shuffle, seed=None):

@@ -75,5 +75,6 @@ def test_a_bomb_warning_made_an_error_is_refused_the_same_way():
 
 
 def test_image_size_is_checked():
-    with pytest.raises(ValueError, match="image_size must be a positive int"):
-        decode_image(encoded(Image.new("RGB", (4, 4)), "PNG"), 0)
+    for bad in (0, -3, 2.5, True, "64"):
+        with pytest.raises(ValueError, match=r"image_size must be an integer >= 1; got "):
+            decode_image(encoded(Image.new("RGB", (4, 4)), "PNG"), bad)
