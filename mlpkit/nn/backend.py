@@ -13,7 +13,8 @@ the training state).
 
 import numpy as np
 
-__all__ = ["NUMPY", "Backend", "array_backend", "backend_of", "is_sparse", "np", "to_numpy"]
+__all__ = ["NUMPY", "Backend", "array_backend", "backend_for", "backend_of", "is_sparse", "np",
+           "to_numpy"]
 
 
 class Backend:
@@ -264,6 +265,43 @@ def backend_of(*arrays):
             backend = Backend(xp, device, xp.__name__.split(".")[-1])
         _BACKENDS[key] = backend
     return backend
+
+
+def backend_for(device=None, library=None):
+    """The Backend for a device named by the user ("cpu", "cuda", "cuda:1", ...) and a library
+    ("numpy", "torch", "cupy", or None: NumPy for "cpu" and no device, else torch when it is
+    installed, else CuPy)."""
+    if library not in (None, "numpy", "torch", "cupy"):
+        raise ValueError(f"unknown array library {library!r}; expected numpy, torch or cupy")
+    if library == "numpy" or (library is None and device in (None, "cpu")):
+        if device not in (None, "cpu"):
+            raise ValueError(f"NumPy runs on the CPU only; got device={device!r}")
+        return NUMPY
+    if library is None:
+        library = "torch" if _installed("torch") else "cupy" if _installed("cupy") else None
+        if library is None:
+            raise ImportError(f"device={device!r} needs PyTorch or CuPy: pip install "
+                              "'mlpkit[torch]' or 'mlpkit[cupy]'")
+    try:
+        if library == "torch":
+            import torch
+
+            return backend_of(torch.empty(0, device="cpu" if device is None else device))
+        import cupy
+
+        index = 0 if device in (None, "cuda") else int(str(device).rsplit(":", 1)[-1])
+        with cupy.cuda.Device(index):
+            return backend_of(cupy.empty(0))
+    except ImportError:
+        raise ImportError(f"{library} is not installed: pip install 'mlpkit[{library}]'") from None
+    except (RuntimeError, ValueError) as error:
+        raise ValueError(f"{library} cannot use device={device!r}: {error}") from None
+
+
+def _installed(name):
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def is_sparse(x):
