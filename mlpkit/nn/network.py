@@ -349,7 +349,9 @@ class Network:
         shuffle, optimizer, lr_schedule, l2, keep_prob,
         sample_weight, validation_data, patience, seed, callbacks, resume, ...). Returns a
         History; history.costs[i] is the cost of epoch i. The loop's state is kept in
-        `training_state`, which `mlpkit.save` stores and `resume=True` continues."""
+        `training_state`, which `mlpkit.save` stores and `resume=True` continues. X may be a
+        CuPy array or a torch tensor: the network moves to its device and trains there (Y and
+        the weights follow X)."""
         # the loop sits above the math: nn's one import of another subpackage, made on use
         from ..training.fit import fit
 

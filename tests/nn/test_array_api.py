@@ -249,3 +249,36 @@ def test_device_inputs_are_checked_like_numpys():
                 sample_weight=torch.tensor([1.0, -1.0, 1.0, 1.0]))
     ints = torch.ones((5, 4), dtype=torch.int64)
     assert net.predict_proba(ints).dtype == torch.float64  # the device's default float
+
+
+def test_a_step_leaves_its_cost_on_the_device_and_the_epoch_reads_it_once():
+    from mlpkit.optim.optimizers import get_optimizer
+    from mlpkit.training.batches import Batch
+    from mlpkit.training.loop import train_step
+
+    X, Y = data("softmax")
+    net = Network([5, 4, 3], output_activation="softmax", seed=0, batch_norm=True)
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    net.to_like(Xt)
+    optimizer = get_optimizer("adam")
+    state = optimizer.init(net.parameters.vector)
+    cost = train_step(net, Batch(Xt, Yt, torch.ones(X.shape[1], dtype=torch.float64)),
+                      optimizer, state, 0.01, l2=0.1, keep_prob=[0.9],
+                      rng=net.backend.random(0))
+    assert isinstance(cost, torch.Tensor) and cost.ndim == 0  # not read back: no sync
+    assert isinstance(state["v"], torch.Tensor)
+    history = net.fit(Xt, Yt, epochs=2, learning_rate=0.1)
+    assert all(type(c) is float for c in history.costs)  # read once per epoch
+
+
+def test_divergence_on_the_device_is_caught_at_the_end_of_the_epoch():
+    from mlpkit.training.loop import DivergenceError
+
+    X, Y = data("linear")
+    net = Network([5, 8, 2], output_activation="linear", seed=0)
+    Xt, Yt = torch.from_numpy(X * 1e3), torch.from_numpy(Y * 1e3)
+    net.fit(Xt, Yt, epochs=1, learning_rate=1e-9)
+    before = to_numpy(net.parameters.vector).copy()
+    with pytest.raises(DivergenceError, match="diverged"):
+        net.fit(Xt, Yt, epochs=50, learning_rate=10.0)
+    np.testing.assert_array_equal(to_numpy(net.parameters.vector), before)
