@@ -19,9 +19,9 @@ def all_finite(X):
         return bool(np.isfinite(row_sums).all() or np.isfinite(X).all())
 
 
-def _check_device_X(X, b, n_x, name):
-    """check_X for an array of another library (CuPy, torch, ...): kept in its library and on
-    its device; integers and bools become the device's default float."""
+def _device_float_X(X, b, name):
+    """X of another library (CuPy, torch, ...) as a 2-D float array, kept in its library and
+    on its device; integers and bools become the device's default float."""
     xp = b.xp
     if not xp.isdtype(X.dtype, ("bool", "integral", "real floating")):
         raise TypeError(f"{name} must be numeric (float, int or bool); got dtype {X.dtype}")
@@ -31,8 +31,22 @@ def _check_device_X(X, b, n_x, name):
     if X.shape[0] * X.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {tuple(X.shape)}); expected at least one "
                          "example")
-    X = b.astype(X, b.float_dtype_for(X.dtype))
-    if not all_finite(X):
+    return b.astype(X, b.float_dtype_for(X.dtype))
+
+
+def check_X(X, n_x=None, name="X"):
+    """X as a float array (n_x, m), one column per example, or a scipy.sparse matrix of that
+    shape (kept sparse: only the first layer reads X, with sparse products). float32 and
+    float64 keep their dtype; other numeric types become float64. An array of another library
+    (CuPy, a torch tensor, ...) stays in it, on its device."""
+    if is_sparse(X):
+        X = _sparse_float_X(X, name)
+        finite = bool(np.isfinite(X.data).all())
+    else:
+        b = array_backend(X)
+        X = _host_float_X(X, name) if b is None else _device_float_X(X, b, name)
+        finite = all_finite(X)
+    if not finite:
         raise ValueError(f"{name} contains NaN or infinity; expected finite values")
     if n_x is not None and X.shape[0] != n_x:
         raise ValueError(
@@ -42,16 +56,7 @@ def _check_device_X(X, b, n_x, name):
     return X
 
 
-def check_X(X, n_x=None, name="X"):
-    """X as a float array (n_x, m), one column per example, or a scipy.sparse matrix of that
-    shape (kept sparse: only the first layer reads X, with sparse products). float32 and
-    float64 keep their dtype; other numeric types become float64. An array of another library
-    (CuPy, a torch tensor, ...) stays in it, on its device."""
-    if is_sparse(X):
-        return _check_sparse_X(X, n_x, name)
-    b = array_backend(X)
-    if b is not None:
-        return _check_device_X(X, b, n_x, name)
+def _host_float_X(X, name):
     try:
         X = np.asarray(X)
     except (ValueError, TypeError) as exc:
@@ -64,35 +69,17 @@ def check_X(X, n_x=None, name="X"):
         )
     if X.size == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}); expected at least one example")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    if not all_finite(X):
-        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
-    if n_x is not None and X.shape[0] != n_x:
-        raise ValueError(
-            f"{name} has {X.shape[0]} rows (features) but the network expects n_x = {n_x}; "
-            f"X must have shape ({n_x}, m)"
-        )
-    return X
+    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
 
 
-def _check_sparse_X(X, n_x, name):
+def _sparse_float_X(X, name):
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D with shape (n_x, m); got shape {X.shape}")
     if X.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric (float, int or bool); got dtype {X.dtype}")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}); expected at least one example")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    if not np.isfinite(X.data).all():
-        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
-    if n_x is not None and X.shape[0] != n_x:
-        raise ValueError(
-            f"{name} has {X.shape[0]} rows (features) but the network expects n_x = {n_x}; "
-            f"X must have shape ({n_x}, m)"
-        )
-    return X
+    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
 
 
 def check_Y(Y, m, n_y, output_activation, dtype, name="Y", backend=NUMPY):
