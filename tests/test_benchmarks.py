@@ -3,6 +3,8 @@ straightforward algorithm it compares against does exactly the work mlpkit does.
 
 import argparse
 import importlib
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +192,29 @@ def test_machine_counts_cpus_as_mlpkit_does_and_checks_options():
     del block
     assert machine.peak_rss_bytes() >= rss + 60 * 2**20
     assert machine.max_rss_bytes() >= rss + 60 * 2**20
+
+
+def test_gpu_check_runs_its_cpu_path_with_torch_as_the_device(tmp_path):
+    """benchmarks/gpu_check.py, which a session with a GPU runs as one call, on torch's CPU
+    build: parity, the step timing against PyTorch's own Adam, and CuPy skipped when absent."""
+    pytest.importorskip("torch")
+    pytest.importorskip("array_api_compat")
+    out = tmp_path / "gpu.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "gpu_check.py"), "--device", "cpu", "--quick",
+         "--libraries", "torch,cupy", "--json", str(out)],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    results = json.loads(out.read_text())
+    assert "cupy" in results["skipped"] or "cupy" in results
+    parity = results["torch"]["parity"]
+    assert {row[0] for row in parity} == {"gd", "adam-minibatch-l2", "rmsprop",
+                                           "batchnorm-momentum", "lbfgs"}
+    assert all(row[-1] is True for row in parity)
+    speed = results["torch"]["speed"]
+    assert [row[1] for row in speed[1:]] == [64, 256]
+    assert all(float(row[2]) > 0 and float(row[3]) > 0 for row in speed[1:])
+    assert "| 784-256-128-10 Adam |" in result.stdout

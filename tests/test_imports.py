@@ -8,7 +8,7 @@ import sys
 import pytest
 
 HEAVY = ("h5py", "PIL", "matplotlib", "tqdm", "joblib", "dask", "distributed", "fastapi",
-         "uvicorn", "starlette", "onnx", "onnxruntime", "torch")
+         "uvicorn", "starlette", "onnx", "onnxruntime", "torch", "cupy", "array_api_compat")
 
 
 def loaded_after(statement):

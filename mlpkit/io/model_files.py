@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..nn.backend import backend_for, to_numpy
 from ..nn.network import Network
 from ..training.state import TrainingState
 from .files import atomic_write
@@ -60,12 +61,28 @@ def network_to_state(net):
         "init": init,
         "seed": int(net.seed) if isinstance(net.seed, numbers.Integral) else None,
     }
-    arrays = {f"param.{k}": v for k, v in net.parameters.items()}
-    arrays.update({f"stat.{k}": v for k, v in net.running_stats.items()})
+    # a network on a device is written from host copies (it loads on the host, or onto device=)
+    arrays = {f"param.{k}": to_numpy(v) for k, v in net.parameters.items()}
+    arrays.update({f"stat.{k}": to_numpy(v) for k, v in net.running_stats.items()})
     if net.training_state is not None:
-        meta["training"], training_arrays = net.training_state.to_arrays("training")
+        state = net.training_state
+        if not net.backend.is_numpy:
+            state = _host_state(state)
+        meta["training"], training_arrays = state.to_arrays("training")
         arrays.update(training_arrays)
     return meta, arrays
+
+
+def _host_state(state):
+    """A copy of a training state whose arrays (optimizer moments, the last epoch's network)
+    are NumPy arrays on the host."""
+    state = state.copy()
+    state.optimizer = {k: to_numpy(v) if hasattr(v, "shape") else v
+                       for k, v in (state.optimizer or {}).items()} or state.optimizer
+    if state.last_network is not None:
+        state.last_network = tuple({k: to_numpy(v) for k, v in part.items()}
+                                   for part in state.last_network)
+    return state
 
 
 def network_from_state(meta, arrays):
@@ -183,9 +200,22 @@ def read_metadata(path):
     return _read(path, arrays=False)[0]
 
 
-def load(path):
+def load(path, device=None, backend=None):
     """The model saved in `path` by `save`. Never unpickles: a file holding Python objects, a
-    truncated or foreign file, or one from an incompatible format raises ModelFileError."""
+    truncated or foreign file, or one from an incompatible format raises ModelFileError.
+
+    A model loads on the host (NumPy), whatever device it was saved from; device= ("cuda",
+    "cuda:1", "cpu") and backend= ("torch", "cupy"; by default torch when installed) put a
+    Network onto that device (`Network.to`), its training state following when it resumes."""
+    if device is not None or backend is not None:
+        target = backend_for(device, backend)
+        model = load(path)
+        if target.is_numpy:
+            return model
+        if not isinstance(model, Network):
+            raise ValueError(f"device= moves a Network; {path} holds a {type(model).__name__}, "
+                             "which loads on the host")
+        return model.to(target)
     header, arrays = _read(path, arrays=True)
     kind, state = header["kind"], header["state"]
     if kind not in _KINDS:

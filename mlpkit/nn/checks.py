@@ -3,31 +3,60 @@ says what was wrong and what was expected, before any arithmetic runs."""
 
 import numbers
 
-from .backend import np
+from .backend import NUMPY, array_backend, backend_of, is_sparse, np
 
 
 def all_finite(X):
     """Whether the 2-D float array X has no NaN or infinity. Its row sums decide first, in one
     matrix-vector product with no temporary the size of X: a NaN or infinity makes its row's
     sum NaN or infinite. Only when some sum is not finite (or overflows) is every element
-    checked."""
+    checked. (An array on a device: one reduction, read back once.)"""
+    b = backend_of(X)
+    if not b.is_numpy:
+        return bool(b.xp.all(b.xp.isfinite(X)))
     with np.errstate(over="ignore", invalid="ignore"):
         row_sums = X @ np.ones(X.shape[1], X.dtype)
         return bool(np.isfinite(row_sums).all() or np.isfinite(X).all())
 
 
-def is_sparse(X):
-    """Whether X is a scipy.sparse matrix or array (recognized by its interface: nn imports
-    NumPy only)."""
-    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+def _device_float_X(X, b, name):
+    """X of another library (CuPy, torch, ...) as a 2-D float array, kept in its library and
+    on its device; integers and bools become the device's default float."""
+    xp = b.xp
+    if not xp.isdtype(X.dtype, ("bool", "integral", "real floating")):
+        raise TypeError(f"{name} must be numeric (float, int or bool); got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D with shape (n_x, m), one column per example; got "
+                         f"shape {tuple(X.shape)}")
+    if X.shape[0] * X.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(X.shape)}); expected at least one "
+                         "example")
+    return b.astype(X, b.float_dtype_for(X.dtype))
 
 
 def check_X(X, n_x=None, name="X"):
     """X as a float array (n_x, m), one column per example, or a scipy.sparse matrix of that
     shape (kept sparse: only the first layer reads X, with sparse products). float32 and
-    float64 keep their dtype; other numeric types become float64."""
+    float64 keep their dtype; other numeric types become float64. An array of another library
+    (CuPy, a torch tensor, ...) stays in it, on its device."""
     if is_sparse(X):
-        return _check_sparse_X(X, n_x, name)
+        X = _sparse_float_X(X, name)
+        finite = bool(np.isfinite(X.data).all())
+    else:
+        b = array_backend(X)
+        X = _host_float_X(X, name) if b is None else _device_float_X(X, b, name)
+        finite = all_finite(X)
+    if not finite:
+        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
+    if n_x is not None and X.shape[0] != n_x:
+        raise ValueError(
+            f"{name} has {X.shape[0]} rows (features) but the network expects n_x = {n_x}; "
+            f"X must have shape ({n_x}, m)"
+        )
+    return X
+
+
+def _host_float_X(X, name):
     try:
         X = np.asarray(X)
     except (ValueError, TypeError) as exc:
@@ -40,41 +69,27 @@ def check_X(X, n_x=None, name="X"):
         )
     if X.size == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}); expected at least one example")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    if not all_finite(X):
-        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
-    if n_x is not None and X.shape[0] != n_x:
-        raise ValueError(
-            f"{name} has {X.shape[0]} rows (features) but the network expects n_x = {n_x}; "
-            f"X must have shape ({n_x}, m)"
-        )
-    return X
+    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
 
 
-def _check_sparse_X(X, n_x, name):
+def _sparse_float_X(X, name):
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D with shape (n_x, m); got shape {X.shape}")
     if X.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric (float, int or bool); got dtype {X.dtype}")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}); expected at least one example")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    if not np.isfinite(X.data).all():
-        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
-    if n_x is not None and X.shape[0] != n_x:
-        raise ValueError(
-            f"{name} has {X.shape[0]} rows (features) but the network expects n_x = {n_x}; "
-            f"X must have shape ({n_x}, m)"
-        )
-    return X
+    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
 
 
-def check_Y(Y, m, n_y, output_activation, dtype, name="Y"):
+def check_Y(Y, m, n_y, output_activation, dtype, name="Y", backend=NUMPY):
     """Y as an array (n_y, m) of X's dtype: 0/1 labels for sigmoid, one-hot columns for softmax,
     finite targets for a linear output, counts or rates >= 0 for an exponential (Poisson)
-    output. A 1-D Y of length m is taken as (1, m) when n_y = 1."""
+    output. A 1-D Y of length m is taken as (1, m) when n_y = 1. Y follows X: with X's
+    `backend` (another library or device), Y is moved there."""
+    if not backend.is_numpy:
+        return _check_device_Y(backend.asarray(Y), m, n_y, output_activation, dtype, name,
+                               backend)
     try:
         Y = np.asarray(Y)
     except (ValueError, TypeError) as exc:
@@ -103,6 +118,40 @@ def check_Y(Y, m, n_y, output_activation, dtype, name="Y"):
     if output_activation == "softmax" and not (
         np.isin(Y, (0, 1)).all() and (Y.sum(axis=0) == 1).all()
     ):
+        raise ValueError(
+            f"{name} must be one-hot for a softmax output: each column a single 1 among 0s "
+            "(use mlpkit.one_hot(labels) to encode class indices)"
+        )
+    return Y
+
+
+def _check_device_Y(Y, m, n_y, output_activation, dtype, name, b):
+    xp = b.xp
+    if not xp.isdtype(Y.dtype, ("bool", "integral", "real floating")):
+        raise TypeError(f"{name} must be numeric; got dtype {Y.dtype}")
+    if Y.ndim == 1 and n_y == 1:
+        Y = xp.reshape(Y, (1, -1))
+    if Y.ndim != 2 or Y.shape[0] != n_y:
+        raise ValueError(f"{name} must have shape ({n_y}, m) for this network; got "
+                         f"{tuple(Y.shape)}")
+    if Y.shape[1] != m:
+        raise ValueError(
+            f"{'X_val' if name == 'Y_val' else 'X'} has {m} columns (examples) but {name} has "
+            f"{Y.shape[1]}; they must be equal"
+        )
+    Y = b.astype(Y, dtype)
+    if not all_finite(Y):
+        raise ValueError(f"{name} contains NaN or infinity; expected finite values")
+    labels = bool(xp.all((Y == 0) | (Y == 1))) if output_activation in (
+        "sigmoid", "softmax") else True
+    if output_activation == "sigmoid" and not labels:
+        raise ValueError(f"{name} must hold labels 0 or 1 for a sigmoid output; found other values")
+    if output_activation == "exponential" and bool(xp.any(Y < 0)):
+        raise ValueError(
+            f"{name} must be >= 0 for an exponential output (Poisson regression: counts or "
+            "rates); found negative values"
+        )
+    if output_activation == "softmax" and not (labels and bool(xp.all(xp.sum(Y, axis=0) == 1))):
         raise ValueError(
             f"{name} must be one-hot for a softmax output: each column a single 1 among 0s "
             "(use mlpkit.one_hot(labels) to encode class indices)"
@@ -163,10 +212,24 @@ def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_sample_weight(sample_weight, m, dtype, name="sample_weight"):
-    """None, or the weights as a 1-D array of m finite values >= 0 (not all 0) in `dtype`."""
+def check_sample_weight(sample_weight, m, dtype, name="sample_weight", backend=NUMPY):
+    """None, or the weights as a 1-D array of m finite values >= 0 (not all 0) in `dtype`, in
+    X's `backend` (moved there)."""
     if sample_weight is None:
         return None
+    if not backend.is_numpy:
+        xp = backend.xp
+        w = backend.asarray(sample_weight, dtype)
+        if w.ndim == 0:
+            w = w * xp.ones(m, dtype=dtype, device=backend.device)
+        if tuple(w.shape) != (m,):
+            raise ValueError(f"{name} must have shape ({m},), one weight per example; got "
+                             f"{tuple(w.shape)}")
+        if not bool(xp.all(xp.isfinite(w)) & xp.all(w >= 0)):
+            raise ValueError(f"{name} must hold finite values >= 0")
+        if not bool(xp.sum(w) > 0):
+            raise ValueError(f"{name} must not be all zero (the weighted mean needs a total > 0)")
+        return w
     try:
         w = np.asarray(sample_weight, dtype=dtype)
     except (TypeError, ValueError) as exc:

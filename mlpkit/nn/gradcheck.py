@@ -2,7 +2,7 @@
 
 import copy
 
-from .backend import np
+from .backend import backend_of, np, to_numpy
 from .checks import (
     check_keep_prob,
     check_non_negative,
@@ -24,7 +24,8 @@ def gradient_check(net, X, Y, epsilon=1e-7, *, l2=0.0, keep_prob=1.0, seed=None,
     options are fit's that enter J: l2, keep_prob, seed and sample_weight; dropout uses one
     fixed mask (drawn from `seed`) for every evaluation, and batch norm uses the batch's
     statistics (training mode). `net` is unchanged. A difference below 1e-7 means the
-    gradient is right.
+    gradient is right. X may be any array library's (a torch tensor, ...): the costs are
+    computed there, on its device, and the differences on the host.
     """
     epsilon = check_positive(epsilon, "epsilon")
     l2 = check_non_negative(l2, "l2")
@@ -32,30 +33,33 @@ def gradient_check(net, X, Y, epsilon=1e-7, *, l2=0.0, keep_prob=1.0, seed=None,
     if seed is None:  # fit's seed=None means "any mask"; the check still needs one fixed mask
         seed = 0
 
-    net = copy.deepcopy(net).astype(np.float64)
-    X = check_X(X, net.layer_dims[0]).astype(np.float64)
-    Y = check_Y(Y, X.shape[1], net.layer_dims[-1], net.output_activation, np.float64)
-    w = check_sample_weight(sample_weight, X.shape[1], np.float64)
+    X = check_X(X, net.layer_dims[0])
+    b = backend_of(X)
+    float64 = b.dtype("float64")
+    net = copy.deepcopy(net).to(b, float64)
+    X = b.astype(X, float64)
+    Y = check_Y(Y, X.shape[1], net.layer_dims[-1], net.output_activation, float64, backend=b)
+    w = check_sample_weight(sample_weight, X.shape[1], float64, backend=b)
 
     # the parameters are views of theta (Packed), so changing theta[i] moves one of them
     theta = net.parameters.vector
 
     def cost_and_caches():
-        rng = np.random.default_rng(seed)
+        rng = b.random(seed)
         AL, caches = net.forward(X, training=True, keep_prob=keep_prob, rng=rng)
         return net.compute_cost(Y, caches, l2, w), AL, caches
 
     _, AL, caches = cost_and_caches()
     grads = net.backward(AL, Y, caches, l2, w)
-    dtheta = grads.vector
+    dtheta = to_numpy(grads.vector)
 
-    dtheta_approx = np.empty_like(theta)
-    for i in range(theta.size):
-        saved = theta[i]
+    dtheta_approx = np.empty(theta.shape[0])
+    for i in range(theta.shape[0]):
+        saved = float(theta[i])
         theta[i] = saved + epsilon
-        J_plus = cost_and_caches()[0]
+        J_plus = float(cost_and_caches()[0])
         theta[i] = saved - epsilon
-        J_minus = cost_and_caches()[0]
+        J_minus = float(cost_and_caches()[0])
         theta[i] = saved
         dtheta_approx[i] = (J_plus - J_minus) / (2 * epsilon)
 

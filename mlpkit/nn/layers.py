@@ -6,17 +6,18 @@ formed: dW = (1/m) dZ A_prev^T, db = (1/m) sum_i dZ.
 
 The first layer's input A[0] = X may be a scipy.sparse matrix (n_x, m): its two products are
 then computed with the sparse matrix on the left (Z^T = X^T W^T, dW^T = X dZ^T / m), so X is
-never made dense. Every other layer's input is a dense activation.
+never made dense. Every other layer's input is a dense activation. Dense arrays may be any
+array library's (`mlpkit.nn.backend`): each function computes in its input's, on its device.
 """
 
-from .backend import np
+from .backend import backend_of, is_sparse, np
 
 BN_EPSILON = 1e-5
 
 
 def linear_forward(A_prev, W, b=None):
     """Z = W A_prev + b  (b is None where batch norm follows: its beta is the bias)."""
-    if isinstance(A_prev, np.ndarray):
+    if not is_sparse(A_prev):
         Z = W @ A_prev
     else:  # sparse X: Z = (X^T W^T)^T
         Z = (A_prev.T @ W.T).T
@@ -32,16 +33,17 @@ def linear_backward(dZ, A_prev, W, need_dA_prev=True, need_db=True, dW=None, db=
     where batch norm's beta replaces b. The 1/m scales dZ (n[l] x m), smaller than dW. Given
     dW and db arrays (the network's gradient vector), the results are written into them.
     """
+    b = backend_of(dZ)
     m = A_prev.shape[1]
     dZ_over_m = dZ / m
-    if isinstance(A_prev, np.ndarray):
-        dW = np.matmul(dZ_over_m, A_prev.T, out=dW)
+    if not is_sparse(A_prev):
+        dW = b.matmul(dZ_over_m, A_prev.T, out=dW)
     else:  # sparse X: dW = (X dZ^T / m)^T
         dW_T = A_prev @ dZ_over_m.T
         if dW is None:
             dW = np.empty(dW_T.shape[::-1], dW_T.dtype)
         _transpose_into(dW, dW_T)
-    db = np.sum(dZ_over_m, axis=1, keepdims=True, out=db) if need_db else None
+    db = b.row_sums(dZ_over_m, out=db) if need_db else None
     dA_prev = W.T @ dZ if need_dA_prev else None
     return dA_prev, dW, db
 
@@ -59,12 +61,14 @@ def batchnorm_forward(Z, gamma, beta, eps=BN_EPSILON):
 
     Returns Z~ (computed over Z's memory), the cache (Z_norm, 1/sqrt(var + eps), gamma) for
     backward, and the batch's (mu, var) for the running averages used at prediction."""
-    mu = Z.mean(axis=1, keepdims=True)
+    b = backend_of(Z)
+    xp = b.xp
+    mu = xp.mean(Z, axis=1, keepdims=True)
     Z -= mu
-    var = np.mean(Z * Z, axis=1, keepdims=True)
-    inv_std = 1 / np.sqrt(var + eps)
+    var = xp.mean(Z * Z, axis=1, keepdims=True)
+    inv_std = 1 / xp.sqrt(var + eps)
     Z *= inv_std
-    Z_norm = Z.copy()
+    Z_norm = b.copy(Z)
     Z *= gamma
     Z += beta
     return Z, (Z_norm, inv_std, gamma), (mu, var)
@@ -73,7 +77,7 @@ def batchnorm_forward(Z, gamma, beta, eps=BN_EPSILON):
 def batchnorm_predict(Z, gamma, beta, running_mean, running_var, eps=BN_EPSILON):
     """Prediction mode: the same transform with the running mean and variance, so one example's
     output never depends on which other examples share its batch."""
-    scale = gamma / np.sqrt(running_var + eps)
+    scale = gamma / backend_of(Z).xp.sqrt(running_var + eps)
     Z -= running_mean
     Z *= scale
     Z += beta
@@ -84,10 +88,11 @@ def batchnorm_backward(dZ_tilde, cache):
     """dgamma = (1/m) sum_i dZ~ Z_norm,  dbeta = (1/m) sum_i dZ~,  dZ_norm = gamma dZ~,
     dZ = (1/sqrt(var + eps)) (dZ_norm - mean_i dZ_norm - Z_norm mean_i(dZ_norm Z_norm))."""
     Z_norm, inv_std, gamma = cache
-    dgamma = np.mean(dZ_tilde * Z_norm, axis=1, keepdims=True)
-    dbeta = dZ_tilde.mean(axis=1, keepdims=True)
+    xp = backend_of(dZ_tilde).xp
+    dgamma = xp.mean(dZ_tilde * Z_norm, axis=1, keepdims=True)
+    dbeta = xp.mean(dZ_tilde, axis=1, keepdims=True)
     dZ = dZ_tilde * gamma  # dZ_norm
-    dZ -= dZ.mean(axis=1, keepdims=True)
+    dZ -= xp.mean(dZ, axis=1, keepdims=True)
     dZ -= Z_norm * (gamma * dgamma)  # mean_i(dZ_norm Z_norm) = gamma dgamma
     dZ *= inv_std
     return dZ, dgamma, dbeta
@@ -97,8 +102,12 @@ def dropout_forward(A, keep_prob, rng):
     """Inverted dropout: D ~ Bernoulli(keep_prob),  A_dropped = A * D / keep_prob.
 
     Dividing by keep_prob keeps E[A] unchanged, so prediction needs no rescaling. Returns a
-    new array: backward still needs the undropped A for g'."""
+    new array: backward still needs the undropped A for g'. rng draws uniforms on A's device:
+    `rng.random(shape, dtype=)` (a NumPy Generator, or `Backend.random`'s)."""
+    b = backend_of(A)
     D = rng.random(A.shape, dtype=A.dtype) < keep_prob
+    if not b.is_numpy:
+        D = b.xp.astype(D, A.dtype)
     A_dropped = A * D
     A_dropped /= keep_prob
     return A_dropped, D

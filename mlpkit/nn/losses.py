@@ -7,18 +7,26 @@ pairing below the output layer's gradient is simply dZ[L] = A[L] - Y.
 With sample weights w (one per example) every mean over examples becomes a weighted mean, as
 in scikit-learn: J = sum_i w_i L_i / sum_i w_i, and the L2 term is
 (lambda / 2 sum_i w_i) sum ||W||^2.
+
+Costs are computed in Z's array library and on its device; on NumPy they are Python floats, on
+other libraries 0-d arrays left on the device (`Backend.scalar`), so a training step never
+waits for the device: the loop reads an epoch's total once.
 """
 
-from .backend import np
+from .backend import backend_of, np
 
 
 def _mean(per_element, sample_weight):
     """(1/m) sum over all elements (per_element is (n_y, m)), or, with weights w (m,), the
     weighted mean over examples of each example's sum over outputs."""
+    b = backend_of(per_element)
+    xp = b.xp
     if sample_weight is None:
-        return float(np.sum(per_element) / per_element.shape[1])
-    per_example = per_element.sum(axis=0)
-    return float(np.dot(per_example, sample_weight) / np.sum(sample_weight))
+        return b.scalar(xp.sum(per_element) / per_element.shape[1])
+    per_example = xp.sum(per_element, axis=0)
+    if b.is_numpy:
+        return float(np.dot(per_example, sample_weight) / np.sum(sample_weight))
+    return xp.sum(per_example * sample_weight) / xp.sum(sample_weight)
 
 
 def binary_cross_entropy(Y, Z, sample_weight=None):
@@ -26,7 +34,9 @@ def binary_cross_entropy(Y, Z, sample_weight=None):
 
     Since -log sigma(z) = log(1 + e^-z):  J = (1/m) sum[log(1 + e^z) - y z].
     """
-    return _mean(np.logaddexp(0, Z) - Y * Z, sample_weight)
+    xp = backend_of(Z).xp
+    zero = 0 if xp is np else xp.zeros_like(Z)
+    return _mean(xp.logaddexp(zero, Z) - Y * Z, sample_weight)
 
 
 def categorical_cross_entropy(Y, Z, sample_weight=None):
@@ -34,19 +44,22 @@ def categorical_cross_entropy(Y, Z, sample_weight=None):
 
     Since log a_k = z_k - log sum_j e^(z_j):  J = (1/m) sum_i [logsumexp(z) - sum_k y_k z_k].
     """
-    z_max = Z.max(axis=0, keepdims=True)
-    log_sum_exp = z_max + np.log(np.exp(Z - z_max).sum(axis=0, keepdims=True))
+    b = backend_of(Z)
+    xp = b.xp
+    z_max = xp.max(Z, axis=0, keepdims=True)
+    log_sum_exp = z_max + xp.log(xp.sum(xp.exp(Z - z_max), axis=0, keepdims=True))
     if sample_weight is None:
         m = Y.shape[1]
-        return float((log_sum_exp.sum() - np.sum(Y * Z)) / m)
-    return _mean(log_sum_exp - (Y * Z).sum(axis=0, keepdims=True), sample_weight)
+        return b.scalar((xp.sum(log_sum_exp) - xp.sum(Y * Z)) / m)
+    return _mean(log_sum_exp - xp.sum(Y * Z, axis=0, keepdims=True), sample_weight)
 
 
 def mean_squared_error(Y, Z, sample_weight=None):
     """J = (1/2m) sum (a - y)^2,  a = z (linear output)."""
+    b = backend_of(Z)
     D = Z - Y
     if sample_weight is None:
-        return float(np.vdot(D, D) / (2 * Y.shape[1]))
+        return b.scalar(b.dot(D, D) / (2 * Y.shape[1]))
     return _mean(D * D, sample_weight) / 2
 
 
@@ -58,8 +71,9 @@ def poisson_deviance(Y, Z, sample_weight=None):
     with 0 log 0 = 0. The terms y log y - y do not depend on the parameters (dZ[L] = A - Y
     still), but they make J = 0 for a perfect fit, as scikit-learn reports it.
     """
-    y_log_y = Y * np.log(np.where(Y > 0, Y, 1))
-    return _mean(np.exp(Z) - Y * Z + y_log_y - Y, sample_weight)
+    xp = backend_of(Z).xp
+    y_log_y = Y * xp.log(xp.where(Y > 0, Y, 1.0))
+    return _mean(xp.exp(Z) - Y * Z + y_log_y - Y, sample_weight)
 
 
 LOSSES = {
@@ -75,5 +89,7 @@ def l2_penalty(parameters, n_layers, lambd, m):
     """(lambda / 2m) sum_l ||W[l]||_F^2  (m: the examples, or the sum of their weights)."""
     if lambd == 0:
         return 0.0
-    total = sum(float(np.vdot(W, W)) for W in (parameters[f"W{l}"] for l in range(1, n_layers + 1)))
+    b = backend_of(parameters["W1"])
+    total = sum(b.scalar(b.dot(W, W)) for W in (parameters[f"W{l}"]
+                                               for l in range(1, n_layers + 1)))
     return lambd / (2 * m) * total

@@ -4,6 +4,12 @@
 Course notation throughout: X is (n_x, m), one column per example; W[l] is (n[l], n[l-1]),
 b[l] is (n[l], 1); parameters is the mapping {"W1", "b1", ..., "WL", "bL"}, views of one vector
 theta (`Packed`).
+
+The network lives in one array library on one device (`backend`: NumPy at creation, the initial
+weights drawn on the host). `fit` moves it to its data's library, device and dtype; `forward`,
+`predict` and the rest compute in their input's library and on its device and return arrays of
+it (copying the parameters there when the network lives elsewhere), so two networks on two
+devices work side by side.
 """
 
 from collections.abc import Mapping
@@ -16,8 +22,8 @@ from .activations import (
     OUTPUT_ACTIVATIONS,
     check_activation,
 )
-from .backend import np
-from .checks import check_layer_sizes, check_sample_weight, check_X, check_Y
+from .backend import backend_of, np, to_numpy
+from .checks import all_finite, check_layer_sizes, check_sample_weight, check_X, check_Y
 from .initializers import get_initializer, initialize_parameters
 from .layers import (
     BN_EPSILON,
@@ -116,6 +122,11 @@ class Network:
     def dtype(self):
         return self._parameters["W1"].dtype
 
+    @property
+    def backend(self):
+        """The array library and device the parameters live in (`mlpkit.nn.backend.Backend`)."""
+        return self._parameters.backend
+
     # ------------------------------------------------------------------ parameters
     @property
     def parameters(self):
@@ -136,9 +147,13 @@ class Network:
                 f"parameters must have exactly the keys {', '.join(expected)}; "
                 f"missing {missing or 'none'}, unexpected {extra or 'none'}"
             )
+        b = self._parameters.backend
+        if not b.is_numpy:
+            self._set_device_parameters(new, expected, b)
+            return
         arrays = {}
         for k, shape in expected.items():
-            v = np.asarray(new[k])
+            v = np.asarray(to_numpy(new[k]))
             if v.dtype.kind not in "biuf":
                 raise TypeError(f"parameters[{k!r}] must be numeric; got dtype {v.dtype}")
             if v.shape != shape:
@@ -152,15 +167,53 @@ class Network:
         else:
             self._parameters = Packed(arrays, dtype)
 
+    def _set_device_parameters(self, new, expected, b):
+        arrays = {}
+        for k, shape in expected.items():
+            v = b.asarray(new[k])
+            if not b.xp.isdtype(v.dtype, ("bool", "integral", "real floating")):
+                raise TypeError(f"parameters[{k!r}] must be numeric; got dtype {v.dtype}")
+            if tuple(v.shape) != shape:
+                raise ValueError(f"parameters[{k!r}] must have shape {shape}; got "
+                                 f"{tuple(v.shape)}")
+            if not all_finite(v):
+                raise ValueError(f"parameters[{k!r}] contains NaN or infinity")
+            arrays[k] = b.astype(v, self.dtype)
+        self._parameters.update(arrays)
+
     def astype(self, dtype):
         """Convert parameters and running statistics to `dtype` (no copy if equal)."""
         self._parameters = self._parameters.astype(dtype)
+        b = self._parameters.backend
         for k, v in self.running_stats.items():
-            self.running_stats[k] = v.astype(dtype, copy=False)
+            self.running_stats[k] = b.astype(v, dtype)
         return self
 
-    def _parameters_as(self, dtype):
-        return self._parameters.astype(dtype)
+    def to(self, backend, dtype=None):
+        """Move the parameters (one vector theta on the device, the parameters views of it) and
+        the running statistics to `backend` (a `Backend`: library and device), in `dtype`
+        (that library's; by default the same precision). Returns self."""
+        self._parameters = self._parameters.to(backend, dtype)
+        dtype = self._parameters.dtype
+        self.running_stats = {k: backend.asarray(v, dtype) for k, v in self.running_stats.items()}
+        return self
+
+    def to_like(self, X):
+        """Move the network to X's library, device and dtype (`to`). Returns self."""
+        return self.to(backend_of(X), X.dtype)
+
+    def _parameters_for(self, X):
+        """The parameters in X's library, device and dtype (a copy unless they live there)."""
+        b = backend_of(X)
+        if b == self._parameters.backend:
+            return self._parameters.astype(X.dtype)
+        return self._parameters.to(b, X.dtype)
+
+    def _running_stat(self, key, X):
+        b = backend_of(X)
+        value = self.running_stats[key]
+        return b.astype(value, X.dtype) if b == self._parameters.backend else b.asarray(
+            value, X.dtype)
 
     def _bn_layers(self):
         return range(1, self.L) if self.batch_norm else range(0)
@@ -171,7 +224,7 @@ class Network:
 
         training=True uses batch statistics in batch norm and, with keep_prob (one value per
         hidden layer) and rng, inverted dropout on hidden layers. Returns A[L] and the caches."""
-        P = self._parameters_as(X.dtype)
+        P = self._parameters_for(X)
         L = self.L
         caches = []
         A = X
@@ -188,8 +241,8 @@ class Network:
                     Z,
                     P[f"gamma{l}"],
                     P[f"beta{l}"],
-                    self.running_stats[f"mean{l}"].astype(X.dtype, copy=False),
-                    self.running_stats[f"var{l}"].astype(X.dtype, copy=False),
+                    self._running_stat(f"mean{l}", X),
+                    self._running_stat(f"var{l}", X),
                 )
             if l < L:
                 # g' is written in terms of A, so A can take Z's memory
@@ -208,9 +261,11 @@ class Network:
     def compute_cost(self, Y, caches, l2=0.0, sample_weight=None):
         """J = (1/m) sum_i L(a_i, y_i) + (lambda / 2m) sum_l ||W[l]||_F^2; with sample weights w,
         J = sum_i w_i L(a_i, y_i) / sum_i w_i + (lambda / 2 sum_i w_i) sum_l ||W[l]||_F^2."""
-        m = Y.shape[1] if sample_weight is None else float(np.sum(sample_weight))
+        b = backend_of(caches[-1].Z)
+        m = Y.shape[1] if sample_weight is None else b.scalar(b.xp.sum(sample_weight))
         cost = LOSSES[self.output_activation](Y, caches[-1].Z, sample_weight)
-        return cost + l2_penalty(self._parameters, self.L, l2, m)
+        P = self._parameters if b == self.backend else self._parameters_for(caches[-1].Z)
+        return cost + l2_penalty(P, self.L, l2, m)
 
     def backward(self, AL, Y, caches, l2=0.0, sample_weight=None):
         """dZ[L] = A[L] - Y; then for l = L..1:  dW[l] = (1/m) dZ[l] A[l-1]^T + (lambda/m) W[l],
@@ -221,14 +276,18 @@ class Network:
 
         Returns grads {"dW1", "db1", ...} (with "dgamma1", "dbeta1", ... under batch norm),
         packed like the parameters: grads.vector is dtheta."""
-        P = self._parameters_as(AL.dtype)
+        P = self._parameters_for(AL)
+        b = P.backend
         m = Y.shape[1]
-        grads = Packed.empty({"d" + k: v.shape for k, v in P.items()}, AL.dtype)
+        grads = Packed.empty({"d" + k: v for k, v in P.shapes.items()}, AL.dtype, b)
         dA = None
-        dZ = np.subtract(AL, Y, dtype=AL.dtype)  # integer or float64 labels keep A's dtype
+        if b.is_numpy:
+            dZ = np.subtract(AL, Y, dtype=AL.dtype)  # integer or float64 labels keep A's dtype
+        else:
+            dZ = AL - b.astype(Y, AL.dtype)
         if sample_weight is not None:
-            total = float(np.sum(sample_weight))
-            dZ *= (sample_weight * (m / total)).astype(AL.dtype, copy=False)
+            total = b.scalar(b.xp.sum(sample_weight))  # on a device: left there
+            dZ *= b.astype(sample_weight * (m / total), AL.dtype)
             m = total
         for l in range(self.L, 0, -1):
             cache = caches[l - 1]
@@ -255,14 +314,15 @@ class Network:
 
             W' = diag(gamma / sqrt(var + eps)) W,   b' = beta - gamma mu / sqrt(var + eps).
 
-        Copies, in the network's dtype (folded in float64)."""
-        P = self._parameters
+        Copies, in the network's dtype (folded in float64), NumPy arrays on the host."""
+        P = {k: to_numpy(v) for k, v in self._parameters.items()}
+        running_stats = {k: to_numpy(v) for k, v in self.running_stats.items()}
         layers = []
         for l in range(1, self.L + 1):
             W = P[f"W{l}"]
             if f"gamma{l}" in P:
-                mean = self.running_stats[f"mean{l}"].astype(np.float64)
-                var = self.running_stats[f"var{l}"].astype(np.float64)
+                mean = running_stats[f"mean{l}"].astype(np.float64)
+                var = running_stats[f"var{l}"].astype(np.float64)
                 scale = P[f"gamma{l}"].astype(np.float64) / np.sqrt(var + BN_EPSILON)
                 W_folded = (scale * W).astype(W.dtype)
                 b_folded = (P[f"beta{l}"] - scale * mean).astype(W.dtype)
@@ -289,7 +349,9 @@ class Network:
         shuffle, optimizer, lr_schedule, l2, keep_prob,
         sample_weight, validation_data, patience, seed, callbacks, resume, ...). Returns a
         History; history.costs[i] is the cost of epoch i. The loop's state is kept in
-        `training_state`, which `mlpkit.save` stores and `resume=True` continues."""
+        `training_state`, which `mlpkit.save` stores and `resume=True` continues. X may be a
+        CuPy array or a torch tensor: the network moves to its device and trains there (Y and
+        the weights follow X)."""
         # the loop sits above the math: nn's one import of another subpackage, made on use
         from ..training.fit import fit
 
@@ -309,17 +371,20 @@ class Network:
         return self._labels(self.predict_proba(X))
 
     def _labels(self, AL):
+        xp = backend_of(AL).xp
         if self.output_activation == "sigmoid":
-            return (AL > 0.5).astype(np.int64)
+            return xp.astype(AL > 0.5, xp.int64) if xp is not np else (AL > 0.5).astype(np.int64)
         if self.output_activation == "softmax":
-            return AL.argmax(axis=0).reshape(1, -1)
+            return xp.reshape(xp.argmax(AL, axis=0), (1, -1))
         return AL
 
     def evaluate(self, X, Y, sample_weight=None):
         """(cost, score) on (X, Y) in prediction mode; the cost has no L2 term."""
         X = check_X(X, self.layer_dims[0])
-        Y = check_Y(Y, X.shape[1], self.layer_dims[-1], self.output_activation, X.dtype)
-        sample_weight = check_sample_weight(sample_weight, X.shape[1], X.dtype)
+        b = backend_of(X)
+        Y = check_Y(Y, X.shape[1], self.layer_dims[-1], self.output_activation, X.dtype,
+                    backend=b)
+        sample_weight = check_sample_weight(sample_weight, X.shape[1], X.dtype, backend=b)
         AL, caches = self.forward(X)
         cost = self.compute_cost(Y, caches, sample_weight=sample_weight)
         return cost, self.score_outputs(AL, Y, sample_weight)
@@ -331,9 +396,11 @@ class Network:
 
     def score_outputs(self, AL, Y, sample_weight=None):
         """The score of outputs A[L] against targets Y, by scikit-learn's accuracy_score (on
-        class indices, or on 0/1 label columns) or r2_score."""
+        class indices, or on 0/1 label columns) or r2_score, on the host (arrays of another
+        library are read back once)."""
         from sklearn.metrics import accuracy_score, r2_score  # imported when a score is asked
 
+        AL, Y, sample_weight = to_numpy(AL), to_numpy(Y), to_numpy(sample_weight)
         if self.output_activation == "softmax":
             truth, predicted = Y.argmax(axis=0), AL.argmax(axis=0)
         elif self.output_activation == "sigmoid":
@@ -346,13 +413,15 @@ class Network:
 
     def copy_state(self):
         """A copy of the parameters and running statistics (for restoring a best epoch)."""
+        b = self._parameters.backend
         return (
-            {k: v.copy() for k, v in self._parameters.items()},
-            {k: v.copy() for k, v in self.running_stats.items()},
+            {k: b.copy(v) for k, v in self._parameters.items()},
+            {k: b.copy(v) for k, v in self.running_stats.items()},
         )
 
     def restore_state(self, state):
         """Put back what `copy_state` copied."""
         parameters, running_stats = state
         self.parameters = parameters
-        self.running_stats = {k: v.copy() for k, v in running_stats.items()}
+        b = self._parameters.backend
+        self.running_stats = {k: b.copy(b.asarray(v)) for k, v in running_stats.items()}

@@ -3,7 +3,7 @@
 import math
 from collections.abc import MutableMapping
 
-from .backend import np
+from .backend import NUMPY, backend_of
 
 
 class Packed(MutableMapping):
@@ -16,29 +16,33 @@ class Packed(MutableMapping):
     a KeyError and deleting a key is a TypeError. No operation can put an array outside the
     vector."""
 
-    __slots__ = ("_vector", "_views")
+    __slots__ = ("_backend", "_vector", "_views")
 
-    def __init__(self, arrays, dtype=None):
-        arrays = {k: np.asarray(v) for k, v in arrays.items()}
-        dtype = np.result_type(*arrays.values()) if dtype is None else dtype
-        self._pack({k: a.shape for k, a in arrays.items()}, dtype)
+    def __init__(self, arrays, dtype=None, backend=None):
+        if backend is None:
+            backend = backend_of(*arrays.values())
+        arrays = {k: backend.asarray(v) for k, v in arrays.items()}
+        dtype = backend.xp.result_type(*arrays.values()) if dtype is None else dtype
+        self._pack({k: tuple(a.shape) for k, a in arrays.items()}, dtype, backend)
         for key, a in arrays.items():
-            self._views[key][...] = a
+            self._views[key][...] = backend.astype(a, dtype)
 
     @classmethod
-    def empty(cls, shapes, dtype):
+    def empty(cls, shapes, dtype, backend=NUMPY):
         """Uninitialized arrays {key: shape} of `dtype` in one vector (for gradients)."""
         packed = cls.__new__(cls)
-        packed._pack(shapes, dtype)
+        packed._pack(shapes, dtype, backend)
         return packed
 
-    def _pack(self, shapes, dtype):
+    def _pack(self, shapes, dtype, backend):
         sizes = [math.prod(shape) for shape in shapes.values()]
-        self._vector = np.empty(sum(sizes), dtype)
+        self._backend = backend
+        self._vector = backend.empty(sum(sizes), dtype)
         self._views = {}
         offset = 0
+        reshape = backend.xp.reshape
         for (key, shape), size in zip(shapes.items(), sizes, strict=True):
-            self._views[key] = self._vector[offset : offset + size].reshape(shape)
+            self._views[key] = reshape(self._vector[offset : offset + size], shape)
             offset += size
 
     @property
@@ -47,9 +51,14 @@ class Packed(MutableMapping):
         return self._vector
 
     @property
+    def backend(self):
+        """The array library and device of the vector (`mlpkit.nn.backend.Backend`)."""
+        return self._backend
+
+    @property
     def shapes(self):
         """{key: shape}, in the vector's order."""
-        return {k: v.shape for k, v in self._views.items()}
+        return {k: tuple(v.shape) for k, v in self._views.items()}
 
     @property
     def dtype(self):
@@ -62,9 +71,10 @@ class Packed(MutableMapping):
         view = self._views.get(key)
         if view is None:
             raise KeyError(f"{key!r}: a Packed mapping has the fixed keys {', '.join(self)}")
-        value = np.asarray(value)
-        if value.shape != view.shape and value.ndim:
-            raise ValueError(f"{key!r} has shape {view.shape}; got an array of shape {value.shape}")
+        value = self._backend.asarray(value)
+        if tuple(value.shape) != tuple(view.shape) and value.ndim:
+            raise ValueError(f"{key!r} has shape {tuple(view.shape)}; got an array of shape "
+                             f"{tuple(value.shape)}")
         if value is not view:
             view[...] = value
 
@@ -81,16 +91,26 @@ class Packed(MutableMapping):
         return key in self._views
 
     def __repr__(self):
-        shapes = ", ".join(f"{k}: {v.shape}" for k, v in self._views.items())
+        shapes = ", ".join(f"{k}: {tuple(v.shape)}" for k, v in self._views.items())
         return f"Packed({{{shapes}}}, dtype={self.dtype})"
 
     def copy(self):
         """A Packed copy with its own vector."""
-        return Packed(self._views, self.dtype)
+        return Packed(self._views, self.dtype, self._backend)
 
     def astype(self, dtype):
         """A Packed copy in `dtype` (self when the dtype is already `dtype`)."""
-        return self if self.dtype == dtype else Packed(self._views, dtype)
+        return self if self.dtype == dtype else Packed(self._views, dtype, self._backend)
+
+    def to(self, backend, dtype=None):
+        """A Packed copy in another array library or device (and `dtype`, the backend's
+        dtype), or self when it is already there."""
+        dtype = self.dtype if dtype is None and backend == self._backend else dtype
+        if backend == self._backend:
+            return self.astype(dtype)
+        if dtype is None:
+            dtype = backend.dtype(str(self.dtype).rsplit(".", 1)[-1])
+        return Packed(self._views, dtype, backend)
 
     def __reduce__(self):  # a copy or pickle packs copies of the arrays into a new vector
         return type(self), (dict(self._views),)

@@ -6,9 +6,12 @@ into theta and running forward, cost and backward on the whole batch. What is de
 only is minimized: dropout (a random cost) is refused; batch norm uses the full batch's
 statistics, and at the end the running statistics are set to them, so that prediction on the
 training data computes exactly the cost that was minimized.
+
+scipy works on the host: on another array library (a GPU), theta is copied to the host and back
+at each evaluation (as scikit-learn's LogisticRegression does), in float64 for scipy.
 """
 
-from ..nn.backend import np
+from ..nn.backend import np, to_numpy
 from ..nn.checks import check_int, check_non_negative
 
 
@@ -44,14 +47,15 @@ class LBFGS:
         iterations = []
 
         def on_iteration(intermediate_result):
-            objective.theta[...] = intermediate_result.x  # the callback sees the new point
+            objective.put(intermediate_result.x)  # the callback sees the new point
             iterations.append(float(intermediate_result.fun))
             if callback is not None and callback(len(iterations), iterations[-1]):
                 raise StopIteration
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = minimize(
-                objective, objective.theta.astype(np.float64), method="L-BFGS-B", jac=True,
+                objective, to_numpy(objective.theta).astype(np.float64), method="L-BFGS-B",
+                jac=True,
                 callback=on_iteration,
                 options={"maxiter": max_iter, "maxfun": self.max_fun, "gtol": self.tol,
                          "maxcor": self.m},
@@ -67,19 +71,31 @@ class Objective:
         self.net, self.X, self.Y, self.l2, self.w = net, X, Y, l2, sample_weight
         self.theta = net.parameters.vector
 
+    def put(self, x):
+        """theta = x (x on the host; theta on the network's device)."""
+        put(self.net, x)
+
     def __call__(self, x):
-        self.theta[...] = x  # the parameters are views of theta
+        self.put(x)  # the parameters are views of theta
         net = self.net
         AL, caches = net.forward(self.X, training=True)
         cost = net.compute_cost(self.Y, caches, self.l2, self.w)
         grads = net.backward(AL, self.Y, caches, self.l2, self.w)
-        return cost, grads.vector.astype(np.float64, copy=False)  # a new vector each call
+        # a new float64 host vector each call
+        return float(cost), to_numpy(grads.vector).astype(np.float64, copy=False)
+
+
+def put(net, x):
+    """Copy the host vector x into the network's theta (its parameters are views of it)."""
+    theta = net.parameters.vector
+    b = net.parameters.backend
+    theta[...] = x if b.is_numpy else b.asarray(x, theta.dtype)
 
 
 def set_solution(net, X, x):
     """Put the point x into theta and, under batch norm, set the running statistics to the full
     batch X's at x (so prediction computes the cost that was minimized)."""
-    net.parameters.vector[...] = x
+    put(net, x)
     if net.batch_norm:
         with np.errstate(over="ignore", invalid="ignore"):
             _, caches = net.forward(X, training=True)

@@ -5,19 +5,21 @@ An optimizer holds only its hyperparameters. Its state (velocities, squares, ste
 dict that `init(theta)` creates and `update(theta, dtheta, state, learning_rate)` advances in
 place, together with theta: the training loop owns the state, saves it and resumes it.
 Updates allocate nothing: intermediate terms go to work arrays the optimizer keeps (scratch, not
-state: they are dropped on pickling and copying).
+state: they are dropped on pickling and copying). theta may be any array library's, on any
+device (`mlpkit.nn.backend`): the state and the work arrays are made like it, and NumPy, CuPy
+and torch write into them (`out=`).
 """
 
 import math
 
-from ..nn.backend import np
+from ..nn.backend import backend_of
 from ..nn.checks import check_beta, check_positive
 
 
 def _moving_average(average, beta, value, work):
     """average = beta average + (1 - beta) value, in place (`work` holds (1 - beta) value)."""
     average *= beta
-    average += np.multiply(1 - beta, value, out=work)
+    average += backend_of(value).multiply(value, 1 - beta, out=work)
 
 
 class Optimizer:
@@ -31,7 +33,8 @@ class Optimizer:
 
     def init(self, theta):
         """The state before the first step: t = 0 and zeros shaped like theta."""
-        return {"t": 0, **{name: np.zeros_like(theta) for name in self._state_arrays}}
+        xp = backend_of(theta).xp
+        return {"t": 0, **{name: xp.zeros_like(theta) for name in self._state_arrays}}
 
     def config(self):
         """{"name": ..., hyperparameter: value, ...}: what `from_config` rebuilds it from."""
@@ -43,10 +46,10 @@ class Optimizer:
         if missing:
             raise ValueError(f"the {self.name} optimizer state lacks {missing}")
         for name in self._state_arrays:
-            if state[name].shape != theta.shape:
+            if tuple(state[name].shape) != tuple(theta.shape):
                 raise ValueError(
-                    f"the {self.name} optimizer state {name!r} has shape {state[name].shape}; "
-                    f"theta has {theta.shape}"
+                    f"the {self.name} optimizer state {name!r} has shape "
+                    f"{tuple(state[name].shape)}; theta has {tuple(theta.shape)}"
                 )
 
     def _work(self, theta, n=1):
@@ -55,7 +58,8 @@ class Optimizer:
         if arrays is None or len(arrays) < n or arrays[0].shape != theta.shape or (
             arrays[0].dtype != theta.dtype
         ):
-            arrays = self.__dict__["_work_arrays"] = [np.empty_like(theta) for _ in range(n)]
+            xp = backend_of(theta).xp
+            arrays = self.__dict__["_work_arrays"] = [xp.empty_like(theta) for _ in range(n)]
         return arrays[:n]
 
     def __getstate__(self):
@@ -76,7 +80,7 @@ class GradientDescent(Optimizer):
     def update(self, theta, dtheta, state, learning_rate):
         (step,) = self._work(theta)
         state["t"] += 1
-        theta -= np.multiply(learning_rate, dtheta, out=step)
+        theta -= backend_of(theta).multiply(dtheta, learning_rate, out=step)
 
 
 class Momentum(Optimizer):
@@ -93,7 +97,7 @@ class Momentum(Optimizer):
         (work,) = self._work(theta)
         state["t"] += 1
         _moving_average(v, self.beta, dtheta, work)
-        theta -= np.multiply(learning_rate, v, out=work)
+        theta -= backend_of(theta).multiply(v, learning_rate, out=work)
 
 
 class NesterovMomentum(Momentum):
@@ -107,7 +111,7 @@ class NesterovMomentum(Momentum):
         step, work = self._work(theta, 2)
         state["t"] += 1
         _moving_average(v, self.beta, dtheta, work)
-        step = np.multiply(self.beta, v, out=step)
+        step = backend_of(theta).multiply(v, self.beta, out=step)
         step += work  # beta v + (1 - beta) dtheta
         step *= learning_rate
         theta -= step
@@ -125,12 +129,13 @@ class RMSprop(Optimizer):
 
     def update(self, theta, dtheta, state, learning_rate):
         s = state["s"]
+        b = backend_of(theta)
         step, work = self._work(theta, 2)
         state["t"] += 1
-        _moving_average(s, self.beta2, np.multiply(dtheta, dtheta, out=step), work)
-        denominator = np.sqrt(s, out=work)
+        _moving_average(s, self.beta2, b.multiply(dtheta, dtheta, out=step), work)
+        denominator = b.sqrt(s, out=work)
         denominator += self.epsilon
-        step = np.multiply(learning_rate, dtheta, out=step)
+        step = b.multiply(dtheta, learning_rate, out=step)
         step /= denominator
         theta -= step
 
@@ -161,14 +166,15 @@ class Adam(Optimizer):
         c2 = (1 - self.beta2**t) / (1 - self.beta2)
         alpha_t = learning_rate * (1 - self.beta1) * math.sqrt(c2) / (1 - self.beta1**t)
         epsilon_t = self.epsilon * math.sqrt(c2)
+        b = backend_of(theta)
         (work,) = self._work(theta)
         v *= self.beta1
         v += dtheta
         s *= self.beta2
-        s += np.multiply(dtheta, dtheta, out=work)
-        denominator = np.sqrt(s, out=work)
+        s += b.multiply(dtheta, dtheta, out=work)
+        denominator = b.sqrt(s, out=work)
         denominator += epsilon_t
-        step = np.divide(v, denominator, out=work)
+        step = b.divide(v, denominator, out=work)
         step *= alpha_t
         theta -= step
 

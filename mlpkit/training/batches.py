@@ -18,7 +18,7 @@ An order is an array of the m example indices. Each epoch the loop asks its shuf
 import contextlib
 from dataclasses import dataclass
 
-from ..nn.backend import np
+from ..nn.backend import backend_of, np
 from ..nn.checks import check_int, is_sparse
 
 
@@ -90,6 +90,11 @@ class ArraySource:
     def dtype(self):
         return self.X.dtype
 
+    @property
+    def backend(self):
+        """X's array library and device (`mlpkit.nn.backend`): the loop trains there."""
+        return backend_of(self.X)
+
     def full_batch(self):
         return Batch(self.X, self.Y, self.sample_weight)
 
@@ -100,6 +105,10 @@ class ArraySource:
             for start in range(0, len(order), batch_size):
                 index = order[start : start + batch_size]
                 yield Batch(rows[index].T, self.Y[:, index], None if w is None else w[index])
+            return
+        b = backend_of(rows)
+        if not b.is_numpy:  # gathered on the device, in the order's copy there
+            yield from _device_batches(b, rows, self.Y, w, b.asarray(order), batch_size)
             return
         if self._buffer is None or self._buffer.shape[0] < batch_size:
             self._buffer = np.empty((batch_size, rows.shape[1]), dtype=rows.dtype)
@@ -112,8 +121,19 @@ class ArraySource:
     def _rows_for_gathering(self):
         if self._rows is None:
             X_T = self.X.T
-            self._rows = X_T.tocsr() if is_sparse(X_T) else np.ascontiguousarray(X_T)
+            b = backend_of(self.X)
+            self._rows = X_T.tocsr() if is_sparse(X_T) else (
+                np.ascontiguousarray(X_T) if b.is_numpy else b.copy(X_T))
         return self._rows
+
+
+def _device_batches(b, rows, Y, w, order, batch_size):
+    xp = b.xp
+    for start in range(0, order.shape[0], batch_size):
+        index = order[start : start + batch_size]
+        X = xp.take(rows, index, axis=0).T
+        yield Batch(X, xp.take(Y, index, axis=1),
+                    None if w is None else xp.take(w, index, axis=0))
 
 
 class NoShuffle:

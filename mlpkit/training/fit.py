@@ -1,6 +1,7 @@
 """`Network.fit`: the loop configured from fit's options, a new run or a resumed one (and
 L-BFGS, which minimizes the full-batch cost instead, in `full_batch`)."""
 
+from ..nn.backend import backend_of
 from ..nn.checks import (
     check_int,
     check_keep_prob,
@@ -16,7 +17,7 @@ from ..optim.optimizers import get_optimizer
 from ..optim.schedules import get_schedule
 from .batches import ArraySource, get_shuffle
 from .full_batch import fit_lbfgs, is_lbfgs
-from .loop import DivergenceError, Loop
+from .loop import DivergenceError, Loop, source_backend
 from .stopping import Patience
 from .validation import SourceValidation, Validation, is_source
 
@@ -90,7 +91,7 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
         return fit_lbfgs(
             net, source, epochs, optimizer=optimizer, l2=l2, keep_prob=keep_prob,
             validation=None if validation_data is None else _validation(
-                net, validation_data, source.dtype),
+                net, validation_data, source),
             weighted=sample_weight is not None, verbose=verbose, callback=callback,
             interruptible=interruptible, refused=[k for k, v in given.items() if v],
         )
@@ -103,7 +104,7 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
             raise ValueError("patience (early stopping) needs validation_data=(X_val, Y_val)")
     validation = None
     if validation_data is not None:
-        validation = _validation(net, validation_data, source.dtype)
+        validation = _validation(net, validation_data, source)
     settings = {
         "learning_rate": learning_rate0, "batch_size": batch_size,
         "shuffle": getattr(shuffle_rule, "name", repr(shuffle_rule)),
@@ -126,7 +127,7 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
         if state.history.stopped_early or state.history.diverged:  # the run ended there
             return state.history
     else:
-        net.astype(source.dtype)
+        net.to(source_backend(source), source.dtype)
         state = loop.new_state(seed, config=settings)
     try:
         loop.run(source, epochs, state)
@@ -150,8 +151,9 @@ def _source(net, X, Y, sample_weight):
     if Y is None:
         raise TypeError("fit needs Y (n_y, m), unless X is a data source")
     X = check_X(X, net.layer_dims[0])
-    Y = check_Y(Y, X.shape[1], net.layer_dims[-1], net.output_activation, X.dtype)
-    return ArraySource(X, Y, check_sample_weight(sample_weight, X.shape[1], X.dtype))
+    b = backend_of(X)  # Y and the weights follow X's library and device
+    Y = check_Y(Y, X.shape[1], net.layer_dims[-1], net.output_activation, X.dtype, backend=b)
+    return ArraySource(X, Y, check_sample_weight(sample_weight, X.shape[1], X.dtype, backend=b))
 
 
 def _check_outputs(net, source, name):
@@ -163,7 +165,10 @@ def _check_outputs(net, source, name):
         )
 
 
-def _validation(net, validation_data, dtype):
+def _validation(net, validation_data, source):
+    """Validation on arrays, moved to the training data's library, device and dtype, or on a
+    source."""
+    dtype = source.dtype
     if is_source(validation_data):
         if validation_data.n_features != net.layer_dims[0]:
             raise ValueError(
@@ -172,15 +177,16 @@ def _validation(net, validation_data, dtype):
             )
         _check_outputs(net, validation_data, "the validation source")
         return SourceValidation(validation_data)
+    b = source_backend(source)
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be (X_val, Y_val), (X_val, Y_val, weights) or a "
                          "data source")
     X_val, Y_val, *weights = validation_data
-    X_val = check_X(X_val, net.layer_dims[0], "X_val").astype(dtype, copy=False)
+    X_val = b.astype(b.asarray(check_X(X_val, net.layer_dims[0], "X_val")), dtype)
     Y_val = check_Y(Y_val, X_val.shape[1], net.layer_dims[-1], net.output_activation, dtype,
-                    "Y_val")
+                    "Y_val", backend=b)
     w_val = check_sample_weight(weights[0] if weights else None, X_val.shape[1], dtype,
-                                "validation sample_weight")
+                                "validation sample_weight", backend=b)
     return Validation(X_val, Y_val, w_val)
 
 

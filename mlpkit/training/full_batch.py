@@ -8,7 +8,7 @@ metrics, logging, the divergence check, the training state.
 from ..nn.backend import np
 from ..nn.checks import all_finite
 from ..optim.lbfgs import LBFGS, set_solution
-from .loop import NON_FINITE, DivergenceError, TrainingInterrupted, _restore
+from .loop import NON_FINITE, DivergenceError, TrainingInterrupted, _restore, source_backend
 from .state import TrainingState
 
 
@@ -30,10 +30,10 @@ def run_lbfgs(net, source, max_iter, state=None, *, lbfgs=None, l2=0.0, validati
             f"{net.layer_dims[0]}"
         )
     batch = source.full_batch()
-    net.astype(source.dtype)
+    net.to(source_backend(source), source.dtype)
     state = TrainingState() if state is None else state
     start = net.copy_state(), state.copy()
-    last = net.parameters.vector.copy() if interruptible else None
+    last = net.parameters.backend.copy(net.parameters.vector) if interruptible else None
 
     def after_iteration(n, cost):
         history = state.history

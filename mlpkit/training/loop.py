@@ -5,11 +5,17 @@ with learning-rate decay, L2, dropout, a divergence check, callbacks and stoppin
 scikit-learn estimators, the `mlpkit` command and the search all configure it and call
 `Loop.run`. Its state is explicit (`TrainingState`), so a run can be saved and resumed bit for
 bit.
+
+The loop runs on its source's array library and device (`source.backend`, NumPy when a source
+has none): the network is moved there, shuffles and dropout masks are drawn there (one device
+generator per epoch, seeded from the state's NumPy generator, so a run still resumes exactly),
+and the costs of the steps are summed there and read back once per epoch, where the divergence
+check runs: no step waits for the device.
 """
 
 import warnings
 
-from ..nn.backend import np
+from ..nn.backend import NUMPY, np
 from ..nn.checks import all_finite
 from ..optim.optimizers import get_optimizer
 from .batches import close_batches, get_shuffle
@@ -41,7 +47,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 def train_step(net, batch, optimizer, optimizer_state, learning_rate, l2=0.0, keep_prob=None,
                rng=None):
-    """One gradient step on `batch`; returns the batch's cost before the update."""
+    """One gradient step on `batch`; returns the batch's cost before the update (on a device:
+    a 0-d array left there)."""
     AL, caches = net.forward(batch.X, training=True, keep_prob=keep_prob, rng=rng)
     cost = net.compute_cost(batch.Y, caches, l2, batch.sample_weight)
     grads = net.backward(AL, batch.Y, caches, l2, batch.sample_weight)
@@ -111,14 +118,15 @@ class Loop:
                 f"the data has {source.n_features} features but the network expects n_x = "
                 f"{net.layer_dims[0]}"
             )
-        net.astype(source.dtype)
+        backend = source_backend(source)
+        net.to(backend, source.dtype)
         if state.optimizer is None:
             state.optimizer = self.optimizer.init(net.parameters.vector)
         else:
             check_state = getattr(self.optimizer, "check_state", None)  # optional for custom ones
             if check_state is not None:
                 check_state(state.optimizer, net.parameters.vector)
-            _cast_arrays(state.optimizer, source.dtype)
+            _cast_arrays(state.optimizer, backend, source.dtype)
         self.state = state
         if state.last_network is not None:  # go on from the last epoch, not the best one
             net.restore_state(state.last_network)
@@ -176,9 +184,12 @@ class Loop:
         if self.schedule is not None:
             rate = float(self.schedule(epoch, self.learning_rate0))
         m = source.n_examples
+        backend = source_backend(source)
+        # NumPy draws from the state's generator itself; a device, from its own generator
+        rng = state.rng if backend.is_numpy else backend.random(state.rng.integers(2**63))
         full = self.batch_size is None or self.batch_size >= m
         batches = [source.full_batch()] if full else source.batches(
-            self.shuffle.order(epoch, m, state.rng), self.batch_size
+            self.shuffle.order(epoch, m, rng), self.batch_size
         )
         step_rate = rate * self.rate_scale
         total, seen = 0.0, 0
@@ -186,19 +197,20 @@ class Loop:
             try:
                 for batch in batches:
                     cost = train_step(net, batch, self.optimizer, state.optimizer, step_rate,
-                                      self.l2, self.keep_prob, state.rng)
+                                      self.l2, self.keep_prob, rng)
                     total += cost * batch.size
                     seen += batch.size
             finally:
                 close_batches(batches)  # a streaming source's threads and files, now (Ctrl-C too)
             if not seen:
                 raise ValueError(f"the data source gave no examples in epoch {epoch}")
-            # the examples given: a streaming source may skip unreadable ones
-            cost = total / seen
+            # the examples given: a streaming source may skip unreadable ones; on a device the
+            # one read of the epoch
+            cost = float(total) / seen
             finite = bool(np.isfinite(cost))
             record = {"cost": cost}
             if self.validation is not None:
-                record.update(self.validation(net))
+                record.update({k: float(v) for k, v in self.validation(net).items()})
         state.samples_seen += seen
         history = state.history
         history.costs.append(cost)
@@ -250,7 +262,17 @@ def _restore(state, saved):
     return state
 
 
-def _cast_arrays(optimizer_state, dtype):
+def source_backend(source):
+    """The array library and device of a source's batches (NumPy unless it says otherwise)."""
+    return getattr(source, "backend", None) or NUMPY
+
+
+def _cast_arrays(optimizer_state, backend, dtype):
+    """The optimizer state's arrays in the network's library, device and dtype (a state loaded
+    from a file is NumPy's)."""
     for key, value in optimizer_state.items():
-        if isinstance(value, np.ndarray) and value.dtype != dtype:
-            optimizer_state[key] = value.astype(dtype)
+        if hasattr(value, "shape") and hasattr(value, "dtype") and getattr(value, "ndim", 0):
+            value = backend.asarray(value)
+            if value.dtype != dtype:
+                value = backend.astype(value, dtype)
+            optimizer_state[key] = value
