@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ..data.checks import one_line
 from . import (
     cmd_convert,
     cmd_demo,
@@ -21,7 +22,7 @@ from . import (
     cmd_serve,
     cmd_train,
 )
-from .cli_common import PROG, Parser, UsageError, one_line
+from .cli_options import PROG, Parser, UsageError
 
 COMMANDS = (cmd_train, cmd_evaluate, cmd_predict, cmd_convert, cmd_search, cmd_serve,
             cmd_gradcheck, cmd_demo)

@@ -8,7 +8,9 @@ import socket
 import warnings
 from pathlib import Path
 
-from .cli_common import PROG, float_in, load_classifier, warn
+from .cli_files import load_classifier
+from .cli_options import PROG, number
+from .cli_output import warn
 
 HOST = "127.0.0.1"
 PORT = 8000
@@ -98,8 +100,7 @@ def add_parser(commands):
                        "0.0.0.0 opens it to the network)")
     serve.add_argument("--port", type=port_number, default=PORT,
                        help="TCP port (default: %(default)s; 0 picks a free one)")
-    serve.add_argument("--max-upload-mb", type=float_in(0.001, 4096, low_open=False,
-                                                         high_open=False),
+    serve.add_argument("--max-upload-mb", type=number(min_val=0.001, max_val=4096),
                        default=MAX_UPLOAD_MB, metavar="MB",
                        help="largest request, all its files together, in MB of 2^20 bytes "
                        "(default: %(default)g); larger ones get 413")

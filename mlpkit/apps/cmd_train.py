@@ -9,21 +9,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_common import (
+from ..data.checks import one_line
+from .cli_data import Split, prepare
+from .cli_files import check_writable, load_classifier
+from .cli_options import (
     IMAGE_SIZE,
+    IMAGES,
     PROG,
     UsageError,
-    check_image_size,
-    check_split,
-    check_writable,
-    float_in,
+    fraction,
     hidden_sizes,
     int_at_least,
-    load_images,
-    load_labeled,
-    open_images,
-    warn,
+    non_negative,
+    positive,
 )
+from .cli_output import warn
 
 # Defaults of `mlpkit train`, measured on the course's cat data (see README, "Command line").
 HIDDEN = (20, 7, 5)
@@ -60,8 +60,7 @@ def run(args):
     if args.workers is not None and not options["stream"]:
         warn("--workers sets the decoding threads of a streamed run; this run loads the images "
              "in memory, decoded in one thread (add --stream to decode with --workers threads)")
-    data = (_prepare_stream(options, resumed, args.workers) if options["stream"]
-            else _prepare(options, resumed))
+    data = _prepare(options, resumed, args.workers)
     model, net = data["model"], data["model"].network
     epochs = options["epochs"]
     done = net.training_state.epoch if resumed is not None else 0
@@ -78,8 +77,8 @@ def run(args):
         args.checkpoint_every) else []
     verb = "resuming" if resumed is not None else "training"
     # a streamed folder counts its files: unreadable ones are found (and skipped) as it reads
-    what = "image files" if options["stream"] and hasattr(data["source"], "paths") else "images"
-    print(f"{verb} {net.layer_dims} on {data['m']} {what} of {model.classes} "
+    what = "image files" if hasattr(data["data"].train, "paths") else "images"
+    print(f"{verb} {net.layer_dims} on {data['data'].m} {what} of {model.classes} "
           f"(seed {options['seed']})" + (f" from epoch {done}" if done else "")
           + (", streamed from disk" if options["stream"] else ""))
     try:
@@ -104,6 +103,8 @@ def run(args):
 def _options(args):
     """(the run's options, the model being resumed or None). A new run fills in the defaults
     and draws a seed; --resume takes everything from the model file's record."""
+    from ..search.folder import fresh_seed
+
     given = {k: getattr(args, k) for k in RUN_OPTIONS if getattr(args, k) is not None}
     if args.resume is None:
         if args.data is None:
@@ -112,7 +113,7 @@ def _options(args):
         if options["dropout"] and not options["hidden"]:
             raise UsageError("--dropout needs at least one hidden layer (see --hidden)")
         if options["seed"] is None:
-            options["seed"] = int(np.random.SeedSequence().entropy % 2**31)
+            options["seed"] = fresh_seed()
         for key in ("data", "test"):
             if options[key] is not None:
                 options[key] = str(Path(options[key]).resolve())
@@ -124,7 +125,6 @@ def _options(args):
         raise UsageError(f"--resume continues the recorded run with its own settings; "
                          f"drop {flags}")
     from ..io.model_files import read_metadata
-    from .cli_common import load_classifier
 
     model = load_classifier(args.resume)
     recorded = read_metadata(args.resume)["metadata"].get("options")
@@ -159,11 +159,11 @@ def _data_size(path, image_size):
     path = Path(path)
     try:
         if path.is_dir():
-            from ..data.images import list_image_folder
+            from ..data import list_image_folder
 
             _, files = list_image_folder(path)
             return sum(map(len, files.values())), image_size
-        from ..data.sources import HDF5Source
+        from ..data import HDF5Source
 
         source = HDF5Source(path, rgb=True)
         return source.n_examples, source.image_shape[0]
@@ -173,8 +173,6 @@ def _data_size(path, image_size):
 
 def _stopped(error, net, checkpoints, out):
     """The error that stopped a streamed run, with where its progress is."""
-    from .cli_common import one_line
-
     saved = checkpoints[0].saved_at if checkpoints else None
     state = net.training_state
     where = "training stopped" + (f" after {state.epoch} completed epochs" if state else "")
@@ -200,86 +198,20 @@ def _model(options, resumed, classes, size):
                          "run started; cannot resume on it")
     return resumed
 
-def _prepare_stream(options, resumed, workers):
-    """The data as streaming sources (HDF5 read in contiguous ranges, folders decoded by
-    `workers` threads) and the model, as `_prepare` gives them in memory."""
-    from sklearn.model_selection import train_test_split
 
-    size_asked = options["image_size"]
-    source = open_images(options["data"], size_asked or IMAGE_SIZE, options["strict"], workers)
-    size = source.image_shape[0]
-    if size_asked and size != size_asked:
-        raise ValueError(
-            f"{options['data']}: holds {size}x{size} images but --image-size is {size_asked}; "
-            "leave --image-size out to use the file's size"
-        )
-    labels, classes = source.labels, source.classes
-    if np.unique(labels).size < 2:
-        raise ValueError(f"{options['data']}: the training data holds only one class; "
-                         "need at least 2")
-    test = None
-    if options["test"] is not None:
-        test = open_images(options["test"], size, options["strict"], workers)
-        check_image_size(test.image_shape[0], size, options["test"])
-        test = test.relabel(classes)
-    validation = None
+def _prepare(options, resumed, workers):
+    """The data (streamed or in memory, see cli_data.prepare) and the model: the validation
+    split or else the test data is monitored."""
+    split = None
     if options["validation_split"]:
-        check_split(labels, classes, options["validation_split"], options["data"],
-                    "--validation-split", "validation split")
-        train_rows, val_rows = train_test_split(
-            np.arange(source.n_examples), test_size=options["validation_split"],
-            stratify=labels, random_state=options["seed"],
-        )
-        # sorted: each part is read in the file's order, as near-contiguous ranges
-        source, validation = source.subset(np.sort(train_rows)), source.subset(np.sort(val_rows))
-    model = _model(options, resumed, classes, size)
-    monitor = validation or test
-    return {
-        "model": model, "stream": True, "source": source, "m": source.n_examples,
-        "monitor": monitor, "monitor_name": "val" if validation else "test",
-        "validation_data": monitor, "validation": validation, "test": test,
-    }
-
-
-def _prepare(options, resumed):
-    """The data and the model: training images as X, Y, the validation or test data that is
-    monitored, and the test images."""
-    from sklearn.model_selection import train_test_split
-
-    size_asked = options["image_size"]
-    images, labels, classes = load_images(options["data"], size_asked or IMAGE_SIZE,
-                                          options["strict"])
-    size = images.shape[1]
-    if size_asked and size != size_asked:
-        raise ValueError(
-            f"{options['data']}: holds {size}x{size} images but --image-size is {size_asked}; "
-            "leave --image-size out to use the file's size"
-        )
-    if np.unique(labels).size < 2:
-        raise ValueError(f"{options['data']}: the training data holds only one class; "
-                         "need at least 2")
-    test = None
-    if options["test"] is not None:
-        test = load_labeled(options["test"], size, classes, options["strict"])
-    validation = None
-    if options["validation_split"]:
-        check_split(labels, classes, options["validation_split"], options["data"],
-                    "--validation-split", "validation split")
-        images, val_images, labels, val_labels = train_test_split(
-            images, labels, test_size=options["validation_split"], stratify=labels,
-            random_state=options["seed"],
-        )
-        validation = (val_images, val_labels)
-    model = _model(options, resumed, classes, size)
-    monitor = validation or test
-    return {
-        "model": model, "X": model.preprocess(images), "Y": model.targets(labels),
-        "stream": False, "m": len(labels),
-        "monitor": monitor, "monitor_name": "val" if validation else "test",
-        "validation_data": None if monitor is None else (
-            model.preprocess(monitor[0]), model.targets(monitor[1])),
-        "validation": validation, "test": test,
-    }
+        split = Split(options["validation_split"], options["seed"], "--validation-split",
+                      "validation split")
+    data = prepare(options["data"], image_size=options["image_size"], strict=options["strict"],
+                   stream=options["stream"], workers=workers, split=split, test=options["test"])
+    model = _model(options, resumed, data.classes, data.size)
+    monitor = data.dev if data.dev is not None else data.test
+    return {"model": model, "data": data, "monitor": monitor,
+            "monitor_name": "val" if data.dev is not None else "test"}
 
 
 def _fit(net, data, options, checkpoints, resume, done):
@@ -289,21 +221,23 @@ def _fit(net, data, options, checkpoints, resume, done):
 
     from tqdm import tqdm
 
-    epochs, name, m = options["epochs"], data["monitor_name"], data["m"]
+    prepared = data["data"]
+    epochs, name, m, stream = options["epochs"], data["monitor_name"], prepared.m, (
+        prepared.streamed)
     fit_options = dict(
         epochs=epochs, learning_rate=options["learning_rate"], batch_size=options["batch_size"],
         optimizer=options["optimizer"], l2=options["l2"], keep_prob=1.0 - options["dropout"],
-        validation_data=data["validation_data"], seed=options["seed"], callbacks=checkpoints,
+        validation_data=data["monitor"], seed=options["seed"], callbacks=checkpoints,
         resume=resume, interruptible=True,
     )
-    if data["stream"]:
+    if stream:
         bar = tqdm(total=epochs * m, initial=done * m, desc="training", unit="img",
                    unit_scale=True, file=sys.stderr)
-        X, Y = _Counting(data["source"], bar.update), None
-        fit_options["shuffle"] = _stream_shuffle(data["source"])
+        X, Y = _Counting(prepared.train, bar.update), None
+        fit_options["shuffle"] = _stream_shuffle(prepared.train)
     else:
         bar = tqdm(total=epochs, initial=done, desc="training", unit="epoch", file=sys.stderr)
-        X, Y = data["X"], data["Y"]
+        X, Y = prepared.train
     last = [time.perf_counter()]
 
     def progress(epoch, history):
@@ -311,13 +245,13 @@ def _fit(net, data, options, checkpoints, resume, done):
         status = {"cost": f"{history.costs[-1]:.4f}"}
         if history.val_scores:
             status[f"{name}_acc"] = f"{history.val_scores[-1]:.3f}"
-        if data["stream"]:
+        if stream:
             status = {"epoch": f"{epoch + 1}/{epochs}", **status}
         else:
             status["img/s"] = f"{m / max(now - last[0], 1e-9):.0f}"
             bar.update(1)
         last[0] = now
-        bar.set_postfix(status, refresh=not data["stream"])
+        bar.set_postfix(status, refresh=not stream)
 
     with bar:
         return net.fit(X, Y, callback=progress, **fit_options)
@@ -326,7 +260,7 @@ def _fit(net, data, options, checkpoints, resume, done):
 def _stream_shuffle(source):
     """The shuffle of a streamed run: blocks for a file, sized to its read window (contiguous
     reads), exact for image files (each is its own read anyway)."""
-    from ..data.sources import ImageFilesSource
+    from ..data import ImageFilesSource
 
     return True if isinstance(source, ImageFilesSource) else source.block_shuffle()
 
@@ -354,27 +288,26 @@ class _Counting:
 
 
 def _scores(net, data):
-    """Training, validation and test accuracy, recorded in the model file."""
-    from sklearn.metrics import accuracy_score
+    """Training, validation and test accuracy (a full pass in prediction mode each, except the
+    validation's, the last epoch's), recorded in the model file."""
+    prepared = data["data"]
+    scores = {"train_accuracy": _accuracy(net, prepared.train)}
+    if prepared.dev is not None:
+        scores["validation_accuracy"] = net.training_state.history.val_scores[-1]
+    if prepared.test is not None:
+        scores["test_accuracy"] = _accuracy(net, prepared.test)
+    return scores
 
-    model = data["model"]
-    if data["stream"]:
+
+def _accuracy(net, part):
+    """The accuracy of `net` on a source or on (X, Y) in memory."""
+    from ..training.validation import is_source
+
+    if is_source(part):
         from ..data.streams import evaluate_source
 
-        scores = {"train_accuracy": evaluate_source(net, data["source"])[1]}
-    else:
-        scores = {"train_accuracy": net.score(data["X"], data["Y"])}
-    if data["validation"] is not None:
-        scores["validation_accuracy"] = net.training_state.history.val_scores[-1]
-    if data["test"] is not None:
-        if data["stream"]:
-            scores["test_accuracy"] = evaluate_source(net, data["test"])[1]
-            return scores
-        monitored = data["monitor"] is data["test"]
-        X_test = data["validation_data"][0] if monitored else model.preprocess(data["test"][0])
-        # net.predict: class indices (1, m), as 0/1 for a sigmoid output
-        scores["test_accuracy"] = float(accuracy_score(data["test"][1], net.predict(X_test)[0]))
-    return scores
+        return evaluate_source(net, part)[1]
+    return net.score(*part)
 
 
 def _plot(history, data, options, out):
@@ -383,7 +316,7 @@ def _plot(history, data, options, out):
     curves, names = [history.costs], ["training"]
     if history.val_costs:
         curves.append(history.val_costs)
-        names.append("validation" if data["validation"] is not None else "test")
+        names.append(data["monitor_name"].replace("val", "validation"))
     return plot_costs(curves, out.with_name(f"{out.stem}_costs.png"), labels=names,
                       title=f"{PROG} train {Path(options['data']).name}",
                       learning_rate=options["learning_rate"])
@@ -391,7 +324,7 @@ def _plot(history, data, options, out):
 
 def add_parser(commands):
     train = commands.add_parser(
-        "train", help="train an image classifier",
+        "train", help="train an image classifier", parents=IMAGES,
         description="Train an image classifier on DATA: a course-format HDF5 file or a folder "
         "with one subfolder of images per class. Saves the model and a cost-curve PNG beside "
         "it (model.npz -> model_costs.png). Data that would not fit comfortably in memory is "
@@ -407,29 +340,24 @@ def add_parser(commands):
                        help=f"hidden layer sizes (default: {','.join(map(str, HIDDEN))})")
     train.add_argument("--epochs", type=int_at_least(1), default=None,
                        help=f"passes over the training data (default: {EPOCHS})")
-    train.add_argument("--learning-rate", type=float_in(0), default=None,
+    train.add_argument("--learning-rate", type=positive(), default=None,
                        metavar="F", help=f"learning rate alpha (default: {LEARNING_RATE})")
     train.add_argument("--optimizer", choices=("gd", "momentum", "rmsprop", "adam"),
                        default=None, help=f"(default: {OPTIMIZER})")
     train.add_argument("--batch-size", type=int_at_least(1), default=None, metavar="N",
                        help=f"mini-batch size (default: {BATCH_SIZE})")
-    train.add_argument("--l2", type=float_in(0, low_open=False), default=None, metavar="F",
+    train.add_argument("--l2", type=non_negative(), default=None, metavar="F",
                        help="L2 regularization lambda (default: 0)")
-    train.add_argument("--dropout", type=float_in(0, 1, low_open=False), default=None,
+    train.add_argument("--dropout", type=fraction(), default=None,
                        metavar="F", help="fraction of hidden units dropped, in [0, 1) (default: 0)")
     train.add_argument("--batch-norm", action="store_true", default=None,
                        help="batch normalization")
-    train.add_argument("--image-size", type=int_at_least(1), default=None, metavar="S",
-                       help=f"resize folder images to SxS (default: {IMAGE_SIZE}; HDF5 keeps "
-                       "its size)")
-    train.add_argument("--validation-split", type=float_in(0, 1, low_open=False), default=None,
+    train.add_argument("--validation-split", type=fraction(), default=None,
                        metavar="F", help="fraction of DATA held out to monitor (default: 0)")
     train.add_argument("--seed", type=int_at_least(0), default=None,
                        help="random seed for reproducible runs (default: a fresh one, printed)")
     train.add_argument("--out", default=None, metavar="PATH",
                        help="model file (default: model.npz, or the --resume file)")
-    train.add_argument("--strict", action="store_true", default=None,
-                       help="fail on unreadable image files instead of skipping them")
     train.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
                        help="read the images from disk batch by batch instead of loading them "
                        "all (default: stream only when they would not fit comfortably in "
