@@ -15,6 +15,8 @@ _EXPORTS = {
     "TrainingState": "training.state",
     "DivergenceError": "training.loop",
     "TrainingInterrupted": "training.loop",
+    "diagnose": "training.diagnosis",
+    "Diagnosis": "training.diagnosis",
     "gradient_check": "nn.gradcheck",
     "load_h5": "data.h5",
     "load_cat_data": "data.h5",

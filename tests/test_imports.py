@@ -26,6 +26,7 @@ def loaded_after(statement):
     "import mlpkit.optim, mlpkit.training",
     "import mlpkit.data",
     "from mlpkit import Network, gradient_check; Network([3, 2, 1]).fit([[0.0], [1], [2]], [[1]])",
+    "from mlpkit import diagnose; str(diagnose(0.01, 0.11).with_run({}, ['train', 'd.h5']))",
 ])
 def test_the_package_and_the_engine_load_nothing_heavy(statement):
     assert loaded_after(statement) == set()
