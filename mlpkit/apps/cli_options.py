@@ -104,3 +104,9 @@ IMAGE_SIZE_OPTION.add_argument(
 
 # the images of DATA: how they are read
 IMAGES = [STRICT, IMAGE_SIZE_OPTION]
+
+HUMAN_ERROR = _parent()
+HUMAN_ERROR.add_argument(
+    "--human-error", type=number(min_val=0, max_val=1, include_boundaries="left"), default=None,
+    metavar="F", help="human-level error rate, the proxy for the Bayes error that the diagnosis "
+    "measures the avoidable bias against (default: 0; diagnose: the one the run recorded)")

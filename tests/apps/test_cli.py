@@ -62,12 +62,13 @@ def _cache():
 
 @pytest.fixture
 def cat_model(cat_data_dir, _cache, tmp_path_factory):
-    """(result, model path) of one short `mlpkit train` run on the cat data."""
+    """(result, model path) of one short `mlpkit train` run on the cat data, the course's test
+    file as its dev set."""
     if "cat" not in _cache:
         out = tmp_path_factory.mktemp("cat") / "cat.npz"
         result = mlpkit_cmd(
             "train", cat_data_dir / "train_catvnoncat.h5",
-            "--test", cat_data_dir / "test_catvnoncat.h5",
+            "--dev", cat_data_dir / "test_catvnoncat.h5",
             "--epochs", 60, "--hidden", "7", "--seed", 3, "--out", out,
         )
         _cache["cat"] = result, out
@@ -92,15 +93,15 @@ def test_train_on_cat_data(cat_model, cat_data_dir):
     assert_ok(result)
     assert "[12288, 7, 1]" in result.stdout and "seed 3" in result.stdout
     train_acc = float(re.search(r"train accuracy: ([\d.]+)", result.stdout)[1])
-    test_acc = float(re.search(r"test accuracy: ([\d.]+)", result.stdout)[1])
-    assert "60/60" in result.stderr and "test_acc=" in result.stderr  # the progress bar
+    test_acc = float(re.search(r"dev accuracy: ([\d.]+)", result.stdout)[1])
+    assert "epoch 60/60: cost" in result.stderr and "dev err" in result.stderr  # progress
     model = mlpkit.load(out)
     assert isinstance(model, ImageClassifier)
     assert model.classes == ["non-cat", "cat"] and model.image_size == 64
     assert model.network.layer_dims == [12288, 7, 1]
     meta = read_metadata(out)["metadata"]
     assert meta["seed"] == 3 and meta["options"]["epochs"] == 60
-    assert meta["test_accuracy"] == pytest.approx(test_acc, abs=1e-4)
+    assert meta["dev_accuracy"] == pytest.approx(test_acc, abs=1e-4)
 
     net, train, test = _fit_in_process(
         cat_data_dir / "train_catvnoncat.h5", cat_data_dir / "test_catvnoncat.h5", [7], 60, 3,
@@ -238,8 +239,8 @@ def test_train_evaluate_predict_on_a_folder(image_folder, tmp_path):
     assert_ok(result)
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "broken.jpg" in warnings[0]
-    assert "val_acc=" in result.stderr
-    assert "validation accuracy:" in result.stdout
+    assert "dev err" in result.stderr
+    assert "dev accuracy:" in result.stdout and "verdict: " in result.stdout
     model = mlpkit.load(out)
     assert model.classes == ["bird", "cat", "dog"] and model.image_size == 12
     assert model.network.output_activation == "softmax" and model.network.batch_norm
