@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import sys
 
+from ..data.checks import one_line
 from . import (
     cmd_convert,
     cmd_demo,
+    cmd_diagnose,
     cmd_evaluate,
     cmd_gradcheck,
     cmd_playground,
@@ -22,10 +24,10 @@ from . import (
     cmd_serve,
     cmd_train,
 )
-from .cli_common import PROG, Parser, UsageError, one_line
+from .cli_options import PROG, Parser, UsageError
 
-COMMANDS = (cmd_train, cmd_evaluate, cmd_predict, cmd_convert, cmd_search, cmd_serve,
-            cmd_playground, cmd_gradcheck, cmd_demo)
+COMMANDS = (cmd_train, cmd_diagnose, cmd_evaluate, cmd_predict, cmd_convert, cmd_search,
+            cmd_serve, cmd_playground, cmd_gradcheck, cmd_demo)
 
 
 def build_parser():
@@ -45,7 +47,9 @@ def build_parser():
 def main(argv=None):
     """Run the command line `argv` (default sys.argv[1:]); returns the exit status."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # the command line, for the commands a diagnosis suggests
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

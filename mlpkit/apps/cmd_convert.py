@@ -7,7 +7,8 @@ import argparse
 import re
 import sys
 
-from .cli_common import IMAGE_SIZE, PROG, int_at_least, warn
+from .cli_options import IMAGE_SIZE, IMAGES, PROG, int_at_least
+from .cli_output import warn
 
 
 def run(args):
@@ -21,9 +22,9 @@ def run(args):
     with tqdm(total=total, desc="converting", unit="img", unit_scale=True,
               file=sys.stderr) as bar:
         summary = convert_image_folder(
-            args.folder, args.out, args.image_size, prefix=args.prefix, strict=args.strict,
-            workers=args.workers, shuffle=not args.keep_order, seed=args.seed, warn=warn,
-            progress=bar.update,
+            args.folder, args.out, args.image_size or IMAGE_SIZE, prefix=args.prefix,
+            strict=bool(args.strict), workers=args.workers, shuffle=not args.keep_order,
+            seed=args.seed, warn=warn, progress=bar.update,
         )
     s = summary["image_size"]
     skipped = f" ({summary['skipped']} unreadable skipped)" if summary["skipped"] else ""
@@ -37,6 +38,7 @@ def run(args):
 def add_parser(commands):
     convert = commands.add_parser(
         "convert", help="decode an image folder once into an HDF5 file for streaming",
+        parents=IMAGES,
         description="Decode FOLDER (one subfolder of images per class) once into OUT, an HDF5 "
         "file in the course's layout: <prefix>_set_x uint8 (m, s, s, 3) in chunks, "
         "<prefix>_set_y, list_classes, and <prefix>_set_paths (each image's file). The images "
@@ -45,12 +47,8 @@ def add_parser(commands):
     )
     convert.add_argument("folder", metavar="FOLDER", help="folder of class folders")
     convert.add_argument("out", metavar="OUT", help="the HDF5 file to write (e.g. photos.h5)")
-    convert.add_argument("--image-size", type=int_at_least(1), default=IMAGE_SIZE, metavar="S",
-                         help=f"resize the images to SxS (default: {IMAGE_SIZE})")
     convert.add_argument("--prefix", default="train", type=_prefix,
                          help="dataset names <prefix>_set_x, ... (default: train)")
-    convert.add_argument("--strict", action="store_true",
-                         help="fail on unreadable image files instead of skipping them")
     convert.add_argument("--workers", type=int_at_least(0), default=None, metavar="N",
                          help="decoding threads (default: one per CPU)")
     convert.add_argument("--keep-order", action="store_true",

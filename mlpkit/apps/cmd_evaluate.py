@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cli_common import check_writable, int_at_least, load_classifier, open_labeled
+from .cli_data import open_for_model
+from .cli_files import check_writable, load_classifier
+from .cli_options import STRICT, int_at_least
 
 
 def run(args):
@@ -16,7 +18,7 @@ def run(args):
     if args.mislabeled:
         check_writable(args.mislabeled, "mislabeled.png")
     model = load_classifier(args.model)
-    source = open_labeled(args.data, model, args.strict, args.workers)
+    source = open_for_model(args.data, model, args.strict, args.workers)
     outputs, index = predict_source(model.network, source)
     predicted = _classes(outputs)
     labels = source.labels[index]
@@ -69,13 +71,12 @@ class _Images:
 
 def add_parser(commands):
     evaluate = commands.add_parser(
-        "evaluate", help="accuracy, precision, recall, F1 and confusion matrix on labeled data")
+        "evaluate", help="accuracy, precision, recall, F1 and confusion matrix on labeled data",
+        parents=[STRICT])
     evaluate.add_argument("model", metavar="MODEL", help="model file from 'mlpkit train'")
     evaluate.add_argument("data", metavar="DATA", help="HDF5 file or folder of class folders")
     evaluate.add_argument("--mislabeled", metavar="PNG",
                           help="write a gallery of the misclassified images")
-    evaluate.add_argument("--strict", action="store_true",
-                          help="fail on unreadable image files instead of skipping them")
     evaluate.add_argument("--workers", type=int_at_least(0), default=None, metavar="N",
                           help="threads decoding the images of a folder (default: one per CPU)")
     evaluate.set_defaults(run=run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cli_common import float_in, int_at_least
+from .cli_options import int_at_least, positive
 
 GRADCHECK_THRESHOLD = 1e-7
 
@@ -46,6 +46,6 @@ def add_parser(commands):
         description="Gradient check of small random networks with batch norm, dropout (one "
         "fixed mask), L2, softmax and sigmoid outputs. Exit status 1 on FAIL.")
     gradcheck.add_argument("--seed", type=int_at_least(0), default=0)
-    gradcheck.add_argument("--epsilon", type=float_in(0), default=1e-7,
+    gradcheck.add_argument("--epsilon", type=positive(), default=1e-7,
                            help="finite-difference step (default: %(default)s)")
     gradcheck.set_defaults(run=run)

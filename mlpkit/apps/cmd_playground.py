@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .cli_common import PROG, float_in, int_at_least
+from .cli_options import PROG, int_at_least, number
 from .cmd_serve import add_address_options, listen, run_server, url_of
 
 MAX_RUNS = 4
@@ -48,7 +48,8 @@ def add_parser(commands):
     parser.add_argument("--keep-runs", type=int_at_least(1), default=KEEP_RUNS, metavar="N",
                         help="finished runs kept in memory (default: %(default)s; the oldest "
                         "is dropped)")
-    parser.add_argument("--idle-timeout", type=float_in(0.5, 86400, low_open=False),
+    parser.add_argument("--idle-timeout", type=number(min_val=0.5, max_val=86400,
+                                                          include_boundaries="left"),
                         default=IDLE_TIMEOUT, metavar="SECONDS",
                         help="stop a run nobody has read for this long (default: %(default)g)")
     parser.add_argument("--no-access-log", action="store_true",

@@ -6,7 +6,9 @@ import json
 
 import numpy as np
 
-from .cli_common import int_at_least, load_classifier, warn
+from .cli_files import load_classifier
+from .cli_options import int_at_least
+from .cli_output import warn
 
 
 def run(args):

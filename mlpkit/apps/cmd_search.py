@@ -7,18 +7,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
-
-from .cli_common import (
-    IMAGE_SIZE,
-    PROG,
-    UsageError,
-    check_split,
-    float_in,
-    int_at_least,
-    load_images,
-    load_labeled,
-)
+from .cli_data import Split, prepare
+from .cli_options import IMAGES, PROG, UsageError, int_at_least, number, positive
 
 DEV_SPLIT = 0.2
 CONNECT_TIMEOUT = 10.0
@@ -56,40 +46,15 @@ def run(args):
 
 
 def _load(args, seed):
-    """{classes, size, model (to preprocess with), X, Y, X_dev, Y_dev} of DATA, with a
-    stratified dev split held out (or --dev's data as the dev set)."""
-    from sklearn.model_selection import train_test_split
-
-    from .image_classifier import ImageClassifier
-
-    images, labels, classes = load_images(args.data, args.image_size or IMAGE_SIZE, args.strict)
-    size = images.shape[1]
-    if args.image_size and size != args.image_size:
-        raise ValueError(
-            f"{args.data}: holds {size}x{size} images but --image-size is {args.image_size}; "
-            "leave --image-size out to use the file's size"
-        )
-    counts = np.bincount(labels, minlength=len(classes))
-    present = np.flatnonzero(counts)
-    if present.size < 2:
-        raise ValueError(f"{args.data}: holds only one class; a search needs at least 2")
-    model = ImageClassifier.build(classes, size)
-    if args.dev is not None:
-        dev_images, dev_labels = load_labeled(args.dev, size, classes, args.strict)
-        return _arrays(model, classes, size, images, labels, dev_images, dev_labels)
-    check_split(labels, classes, args.dev_split, args.data, "--dev-split", "dev split")
-    train_images, dev_images, train_labels, dev_labels = train_test_split(
-        images, labels, test_size=args.dev_split, stratify=labels, random_state=seed
-    )
-    return _arrays(model, classes, size, train_images, train_labels, dev_images, dev_labels)
-
-
-def _arrays(model, classes, size, train_images, train_labels, dev_images, dev_labels):
-    return {
-        "classes": classes, "size": size, "model": model,
-        "X": model.preprocess(train_images), "Y": model.targets(train_labels),
-        "X_dev": model.preprocess(dev_images), "Y_dev": model.targets(dev_labels),
-    }
+    """{classes, size, X, Y, X_dev, Y_dev} of DATA in memory, with a stratified dev split held
+    out (or --dev's data as the dev set)."""
+    split = None if args.dev is not None else Split(args.dev_split, seed, "--dev-split",
+                                                     "dev split")
+    data = prepare(args.data, image_size=args.image_size, strict=args.strict, split=split,
+                   dev=args.dev)
+    (X, Y), (X_dev, Y_dev) = data.train, data.dev
+    return {"classes": data.classes, "size": data.size, "X": X, "Y": Y, "X_dev": X_dev,
+            "Y_dev": Y_dev}
 
 
 def _executor(args):
@@ -176,7 +141,7 @@ def _value(value):
 
 def add_parser(commands):
     search = commands.add_parser(
-        "search", help="random hyperparameter search for an image classifier",
+        "search", help="random hyperparameter search for an image classifier", parents=IMAGES,
         description="Random hyperparameter search, coarse to fine, for an image classifier on "
         "DATA (a course-format HDF5 file or a folder of class folders), with a stratified dev "
         "split held out. Each round samples --trials trials from the space (log scales for the "
@@ -198,7 +163,7 @@ def add_parser(commands):
                        help="local worker processes (default: one per core)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run the trials on the Dask scheduler at ADDRESS (tcp://host:8786)")
-    search.add_argument("--connect-timeout", type=float_in(0), default=CONNECT_TIMEOUT,
+    search.add_argument("--connect-timeout", type=positive(), default=CONNECT_TIMEOUT,
                         metavar="S", help="seconds to wait for the scheduler and a worker "
                         "(default: %(default)g)")
     search.add_argument("--seed", type=int_at_least(0), default=None,
@@ -208,14 +173,11 @@ def add_parser(commands):
     search.add_argument("--force", action="store_true",
                         help="discard results in DIR from a different search")
     dev = search.add_mutually_exclusive_group()
-    dev.add_argument("--dev-split", type=float_in(0, 1), default=DEV_SPLIT, metavar="F",
+    dev.add_argument("--dev-split", type=number(min_val=0, max_val=1,
+                                                include_boundaries="neither"),
+                     default=DEV_SPLIT, metavar="F",
                      help="fraction of DATA held out, stratified, to score the trials (default: "
                      "%(default)s)")
     dev.add_argument("--dev", metavar="DATA", help="score the trials on this data instead "
                      "(and train on all of DATA)")
-    search.add_argument("--image-size", type=int_at_least(1), default=None, metavar="S",
-                        help=f"resize folder images to SxS (default: {IMAGE_SIZE}; HDF5 keeps "
-                        "its size)")
-    search.add_argument("--strict", action="store_true",
-                        help="fail on unreadable image files instead of skipping them")
     search.set_defaults(run=run)

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import socket
 import warnings
 from pathlib import Path
 
-from .cli_common import PROG, float_in, load_classifier, warn
+from .cli_files import load_classifier
+from .cli_options import PROG, number
+from .cli_output import warn
 
 HOST = "127.0.0.1"
 PORT = 8000
 MAX_UPLOAD_MB = 10.0
 
 
-def port_number(text):
-    """--port: an integer in [0, 65535]; 0 asks the system for a free port."""
-    from ..data.checks import ParameterError, check_number  # scikit-learn: not for --help
-
-    try:
-        return check_number(int(text), "the port", integer=True, min_val=0, max_val=65535)
-    except ParameterError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+port_number = number(integer=True, min_val=0, max_val=65535)  # --port: 0 picks a free one
 
 
 def listen(host, port):
@@ -112,8 +104,7 @@ def add_parser(commands):
     )
     serve.add_argument("model", metavar="MODEL", help="model file from 'mlpkit train'")
     add_address_options(serve)
-    serve.add_argument("--max-upload-mb", type=float_in(0.001, 4096, low_open=False,
-                                                         high_open=False),
+    serve.add_argument("--max-upload-mb", type=number(min_val=0.001, max_val=4096),
                        default=MAX_UPLOAD_MB, metavar="MB",
                        help="largest request, all its files together, in MB of 2^20 bytes "
                        "(default: %(default)g); larger ones get 413")

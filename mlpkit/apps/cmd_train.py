@@ -1,5 +1,7 @@
 """`mlpkit train`: train an image classifier on an HDF5 file or a folder of class folders, held
-in memory or streamed from disk (--stream, or by itself when the data would not fit)."""
+in memory or streamed from disk (--stream, or by itself when the data would not fit); with a
+dev set (--dev or --validation-split) monitored every epoch and the bias/variance diagnosis at
+the end, stored in the model file."""
 
 from __future__ import annotations
 
@@ -9,38 +11,35 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_common import (
+from ..data.checks import one_line
+from .cli_data import Split, prepare
+from .cli_files import check_writable, load_classifier
+from .cli_options import (
+    HUMAN_ERROR,
     IMAGE_SIZE,
+    IMAGES,
     PROG,
     UsageError,
-    check_image_size,
-    check_split,
-    check_writable,
-    float_in,
+    fraction,
     hidden_sizes,
     int_at_least,
-    load_images,
-    load_labeled,
-    open_images,
-    warn,
+    non_negative,
+    positive,
 )
-
-# Defaults of `mlpkit train`, measured on the course's cat data (see README, "Command line").
-HIDDEN = (20, 7, 5)
-EPOCHS = 1000
-LEARNING_RATE = 0.0075
-OPTIMIZER = "gd"
-BATCH_SIZE = 64
-INIT = "xavier"
-
-
-# the options that define a training run, recorded in the model file for --resume
-RUN_OPTIONS = {
-    "data": None, "test": None, "hidden": HIDDEN, "epochs": EPOCHS,
-    "learning_rate": LEARNING_RATE, "optimizer": OPTIMIZER, "batch_size": BATCH_SIZE,
-    "l2": 0.0, "dropout": 0.0, "batch_norm": False, "image_size": None,
-    "validation_split": 0.0, "seed": None, "strict": False, "stream": None,
-}
+from .cli_output import Progress, warn
+from .cli_training import (
+    BATCH_SIZE,
+    BETAS,
+    EPOCHS,
+    HIDDEN,
+    LEARNING_RATE,
+    OPTIMIZER,
+    RUN_OPTIONS,
+    accuracy,
+    build_model,
+    diagnosis,
+    fit_model,
+)
 
 # without --stream / --no-stream, stream when the data as floats would take more than this
 # fraction of the memory available
@@ -52,7 +51,7 @@ def run(args):
     from ..io.model_files import save
     from ..training import TrainingInterrupted
 
-    options, resumed = _options(args)
+    options, resumed, monitor_test = _options(args)
     out = check_writable(args.out if args.out is not None else (args.resume or "model.npz"),
                          "model.npz")
     if options["stream"] is None:
@@ -60,30 +59,35 @@ def run(args):
     if args.workers is not None and not options["stream"]:
         warn("--workers sets the decoding threads of a streamed run; this run loads the images "
              "in memory, decoded in one thread (add --stream to decode with --workers threads)")
-    data = (_prepare_stream(options, resumed, args.workers) if options["stream"]
-            else _prepare(options, resumed))
+    data = _prepare(options, resumed, args.workers, monitor_test)
     model, net = data["model"], data["model"].network
     epochs = options["epochs"]
     done = net.training_state.epoch if resumed is not None else 0
     if resumed is not None and done >= epochs:
         raise ValueError(f"{args.resume}: its run already finished ({done} of {epochs} epochs)")
 
-    def metadata(loop=None, scores=None):
+    def metadata(loop=None, scores=None, found=None):
         epochs_done = loop.state.epoch if loop is not None else net.training_state.epoch
-        return {"data": options["data"], "seed": options["seed"], "init": INIT,
+        return {"data": options["data"], "seed": options["seed"], "init": options["init"],
                 "hidden": list(options["hidden"]), "options": options,
-                "epochs_done": epochs_done, "complete": scores is not None, **(scores or {})}
+                "epochs_done": epochs_done, "complete": scores is not None, **(scores or {}),
+                **({"diagnosis": found.to_dict()} if found is not None else {})}
 
     checkpoints = [Checkpoint(model, out, args.checkpoint_every, metadata)] if (
         args.checkpoint_every) else []
-    verb = "resuming" if resumed is not None else "training"
-    # a streamed folder counts its files: unreadable ones are found (and skipped) as it reads
-    what = "image files" if options["stream"] and hasattr(data["source"], "paths") else "images"
-    print(f"{verb} {net.layer_dims} on {data['m']} {what} of {model.classes} "
-          f"(seed {options['seed']})" + (f" from epoch {done}" if done else "")
-          + (", streamed from disk" if options["stream"] else ""))
+    prepared = data["data"]
+    if not args.quiet:
+        verb = "resuming" if resumed is not None else "training"
+        # a streamed folder counts its files: unreadable ones are found (and skipped) as read
+        what = "image files" if hasattr(prepared.train, "paths") else "images"
+        monitored = (f"; monitoring the {data['monitor_name']} set's cost and error every epoch"
+                     if data["monitor"] is not None else "")
+        print(f"{verb} {net.layer_dims} on {prepared.m} {what} of {model.classes} "
+              f"(seed {options['seed']})" + (f" from epoch {done}" if done else "")
+              + (", streamed from disk" if options["stream"] else "") + monitored, flush=True)
     try:
-        history = _fit(net, data, options, checkpoints, resume=resumed is not None, done=done)
+        history = _fit(model, data, options, checkpoints, resume=resumed is not None, done=done,
+                       quiet=args.quiet)
     except (OSError, ValueError) as error:
         if not options["stream"] or isinstance(error, FloatingPointError):
             raise
@@ -93,45 +97,72 @@ def run(args):
         print(f"{PROG}: interrupted after epoch {stop.epochs_done} of {epochs}; the state is "
               f"saved in {out}; resume with: {PROG} train --resume {out}", file=sys.stderr)
         return 130
-    scores = _scores(net, data)
+    scores, found = _result(model, prepared, options)
+    if history.stopped_early:
+        print(f"early stopping: the dev cost did not improve for {options['patience']} epochs; "
+              f"stopped after epoch {history.epochs}, kept epoch {history.best_epoch + 1}")
     for name, value in scores.items():
         print(f"{name.replace('_', ' ')}: {value:.4f}")
-    save(model, out, metadata=metadata(scores=scores))
+    if found is not None:
+        print(found)
+    save(model, out, metadata=metadata(scores=scores, found=found))
     print(f"model saved to {out}; cost curve in {_plot(history, data, options, out)}")
     return 0
 
 
 def _options(args):
-    """(the run's options, the model being resumed or None). A new run fills in the defaults
-    and draws a seed; --resume takes everything from the model file's record."""
-    given = {k: getattr(args, k) for k in RUN_OPTIONS if getattr(args, k) is not None}
+    """(the run's options, the model being resumed or None, whether the test set is the one
+    monitored: runs recorded before --dev existed). A new run fills in the defaults and draws a
+    seed; --resume takes everything from the model file's record."""
+    from ..search.folder import fresh_seed
+
+    given = {k: getattr(args, k) for k in RUN_OPTIONS if getattr(args, k, None) is not None}
     if args.resume is None:
         if args.data is None:
             raise UsageError("DATA is required (or --resume MODEL to continue a run)")
         options = {**RUN_OPTIONS, **given}
-        if options["dropout"] and not options["hidden"]:
-            raise UsageError("--dropout needs at least one hidden layer (see --hidden)")
+        _check(options)
         if options["seed"] is None:
-            options["seed"] = int(np.random.SeedSequence().entropy % 2**31)
-        for key in ("data", "test"):
+            options["seed"] = fresh_seed()
+        for key in ("data", "dev", "test"):
             if options[key] is not None:
                 options[key] = str(Path(options[key]).resolve())
         options["hidden"] = list(options["hidden"])
-        return options, None
+        options["argv"] = list(args.argv)
+        return options, None, False
     if given:
         flags = ", ".join(sorted("DATA" if k == "data" else "--" + k.replace("_", "-")
                                  for k in given))
         raise UsageError(f"--resume continues the recorded run with its own settings; "
                          f"drop {flags}")
     from ..io.model_files import read_metadata
-    from .cli_common import load_classifier
 
     model = load_classifier(args.resume)
     recorded = read_metadata(args.resume)["metadata"].get("options")
     if model.network.training_state is None or not isinstance(recorded, dict):
         raise ValueError(f"{args.resume}: holds no training run to resume (saved by an older "
                          f"{PROG} or not by '{PROG} train')")
-    return {**RUN_OPTIONS, **recorded}, model
+    # recorded before --dev: the test set was monitored every epoch, and goes on being
+    monitor_test = "dev" not in recorded and not recorded.get("validation_split")
+    return {**RUN_OPTIONS, **recorded}, model, monitor_test
+
+
+def _check(options):
+    """Options that make no sense together: a UsageError naming them."""
+    if options["dropout"] and not options["hidden"]:
+        raise UsageError("--dropout needs at least one hidden layer (see --hidden)")
+    if options["patience"] is not None and options["dev"] is None and not (
+            options["validation_split"]):
+        raise UsageError("--patience (early stopping on the dev cost) needs a dev set: "
+                         "--dev DEV or --validation-split F")
+    if options["decay_rate"] is not None and options["lr_schedule"] in (None, "constant"):
+        raise UsageError("--decay-rate needs a decaying --lr-schedule (inverse_time, "
+                         "exponential, sqrt or staircase)")
+    for beta in ("beta1", "beta2"):
+        takes = [name for name, betas in BETAS.items() if beta in betas]
+        if options[beta] is not None and options["optimizer"] not in takes:
+            raise UsageError(f"--{beta} is a setting of --optimizer {', '.join(takes)}; "
+                             f"--optimizer {options['optimizer']} has none")
 
 
 def _should_stream(options):
@@ -159,11 +190,11 @@ def _data_size(path, image_size):
     path = Path(path)
     try:
         if path.is_dir():
-            from ..data.images import list_image_folder
+            from ..data import list_image_folder
 
             _, files = list_image_folder(path)
             return sum(map(len, files.values())), image_size
-        from ..data.sources import HDF5Source
+        from ..data import HDF5Source
 
         source = HDF5Source(path, rgb=True)
         return source.n_examples, source.image_shape[0]
@@ -173,8 +204,6 @@ def _data_size(path, image_size):
 
 def _stopped(error, net, checkpoints, out):
     """The error that stopped a streamed run, with where its progress is."""
-    from .cli_common import one_line
-
     saved = checkpoints[0].saved_at if checkpoints else None
     state = net.training_state
     where = "training stopped" + (f" after {state.epoch} completed epochs" if state else "")
@@ -187,249 +216,143 @@ def _stopped(error, net, checkpoints, out):
     return kind(f"{one_line(error)}; {where}")
 
 
-
-def _model(options, resumed, classes, size):
-    """The model to train: the resumed one (its data unchanged), else a new ImageClassifier."""
-    from .image_classifier import ImageClassifier
-
+def _prepare(options, resumed, workers, monitor_test):
+    """The data (streamed or in memory, see cli_data.prepare) and the model: the dev set (a
+    split of DATA or --dev) is monitored; --test is scored once at the end (a run recorded
+    before --dev monitors its test set, as it did)."""
+    split = None
+    if options["validation_split"]:
+        split = Split(options["validation_split"], options["seed"], "--validation-split",
+                      "validation split")
+    data = prepare(options["data"], image_size=options["image_size"], strict=options["strict"],
+                   stream=options["stream"], workers=workers, split=split, dev=options["dev"],
+                   test=options["test"])
     if resumed is None:
-        return ImageClassifier.build(classes, size, options["hidden"], init=INIT,
-                                     seed=options["seed"], batch_norm=options["batch_norm"])
-    if resumed.classes != classes or resumed.image_size != size:
+        model = build_model(options, data.classes, data.size)
+    elif resumed.classes != data.classes or resumed.image_size != data.size:
         raise ValueError(f"{options['data']}: its classes or image size changed since the "
                          "run started; cannot resume on it")
-    return resumed
-
-def _prepare_stream(options, resumed, workers):
-    """The data as streaming sources (HDF5 read in contiguous ranges, folders decoded by
-    `workers` threads) and the model, as `_prepare` gives them in memory."""
-    from sklearn.model_selection import train_test_split
-
-    size_asked = options["image_size"]
-    source = open_images(options["data"], size_asked or IMAGE_SIZE, options["strict"], workers)
-    size = source.image_shape[0]
-    if size_asked and size != size_asked:
-        raise ValueError(
-            f"{options['data']}: holds {size}x{size} images but --image-size is {size_asked}; "
-            "leave --image-size out to use the file's size"
-        )
-    labels, classes = source.labels, source.classes
-    if np.unique(labels).size < 2:
-        raise ValueError(f"{options['data']}: the training data holds only one class; "
-                         "need at least 2")
-    test = None
-    if options["test"] is not None:
-        test = open_images(options["test"], size, options["strict"], workers)
-        check_image_size(test.image_shape[0], size, options["test"])
-        test = test.relabel(classes)
-    validation = None
-    if options["validation_split"]:
-        check_split(labels, classes, options["validation_split"], options["data"],
-                    "--validation-split", "validation split")
-        train_rows, val_rows = train_test_split(
-            np.arange(source.n_examples), test_size=options["validation_split"],
-            stratify=labels, random_state=options["seed"],
-        )
-        # sorted: each part is read in the file's order, as near-contiguous ranges
-        source, validation = source.subset(np.sort(train_rows)), source.subset(np.sort(val_rows))
-    model = _model(options, resumed, classes, size)
-    monitor = validation or test
-    return {
-        "model": model, "stream": True, "source": source, "m": source.n_examples,
-        "monitor": monitor, "monitor_name": "val" if validation else "test",
-        "validation_data": monitor, "validation": validation, "test": test,
-    }
-
-
-def _prepare(options, resumed):
-    """The data and the model: training images as X, Y, the validation or test data that is
-    monitored, and the test images."""
-    from sklearn.model_selection import train_test_split
-
-    size_asked = options["image_size"]
-    images, labels, classes = load_images(options["data"], size_asked or IMAGE_SIZE,
-                                          options["strict"])
-    size = images.shape[1]
-    if size_asked and size != size_asked:
-        raise ValueError(
-            f"{options['data']}: holds {size}x{size} images but --image-size is {size_asked}; "
-            "leave --image-size out to use the file's size"
-        )
-    if np.unique(labels).size < 2:
-        raise ValueError(f"{options['data']}: the training data holds only one class; "
-                         "need at least 2")
-    test = None
-    if options["test"] is not None:
-        test = load_labeled(options["test"], size, classes, options["strict"])
-    validation = None
-    if options["validation_split"]:
-        check_split(labels, classes, options["validation_split"], options["data"],
-                    "--validation-split", "validation split")
-        images, val_images, labels, val_labels = train_test_split(
-            images, labels, test_size=options["validation_split"], stratify=labels,
-            random_state=options["seed"],
-        )
-        validation = (val_images, val_labels)
-    model = _model(options, resumed, classes, size)
-    monitor = validation or test
-    return {
-        "model": model, "X": model.preprocess(images), "Y": model.targets(labels),
-        "stream": False, "m": len(labels),
-        "monitor": monitor, "monitor_name": "val" if validation else "test",
-        "validation_data": None if monitor is None else (
-            model.preprocess(monitor[0]), model.targets(monitor[1])),
-        "validation": validation, "test": test,
-    }
-
-
-def _fit(net, data, options, checkpoints, resume, done):
-    """net.fit with a progress bar (epochs, cost, accuracy, images/s), checkpoints, and Ctrl-C
-    taken back to the last epoch's end. A streamed run's bar counts images as they are read."""
-    import time
-
-    from tqdm import tqdm
-
-    epochs, name, m = options["epochs"], data["monitor_name"], data["m"]
-    fit_options = dict(
-        epochs=epochs, learning_rate=options["learning_rate"], batch_size=options["batch_size"],
-        optimizer=options["optimizer"], l2=options["l2"], keep_prob=1.0 - options["dropout"],
-        validation_data=data["validation_data"], seed=options["seed"], callbacks=checkpoints,
-        resume=resume, interruptible=True,
-    )
-    if data["stream"]:
-        bar = tqdm(total=epochs * m, initial=done * m, desc="training", unit="img",
-                   unit_scale=True, file=sys.stderr)
-        X, Y = _Counting(data["source"], bar.update), None
-        fit_options["shuffle"] = _stream_shuffle(data["source"])
     else:
-        bar = tqdm(total=epochs, initial=done, desc="training", unit="epoch", file=sys.stderr)
-        X, Y = data["X"], data["Y"]
-    last = [time.perf_counter()]
+        model = resumed
+    monitor = data.dev if data.dev is not None else (data.test if monitor_test else None)
+    return {"model": model, "data": data, "monitor": monitor,
+            "monitor_name": "test" if monitor is not None and data.dev is None else "dev"}
 
-    def progress(epoch, history):
-        now = time.perf_counter()
-        status = {"cost": f"{history.costs[-1]:.4f}"}
-        if history.val_scores:
-            status[f"{name}_acc"] = f"{history.val_scores[-1]:.3f}"
-        if data["stream"]:
-            status = {"epoch": f"{epoch + 1}/{epochs}", **status}
-        else:
-            status["img/s"] = f"{m / max(now - last[0], 1e-9):.0f}"
-            bar.update(1)
-        last[0] = now
-        bar.set_postfix(status, refresh=not data["stream"])
 
-    with bar:
-        return net.fit(X, Y, callback=progress, **fit_options)
+def _fit(model, data, options, checkpoints, resume, done, quiet):
+    """fit_model with progress (see Progress), checkpoints, and Ctrl-C taken back to the last
+    epoch's end. A streamed run's bar counts images as they are read."""
+    prepared = data["data"]
+    progress = Progress(options["epochs"], done, prepared.m, prepared.streamed,
+                        data["monitor_name"], quiet=quiet)
+    extra = {}
+    if prepared.streamed:
+        extra["shuffle"] = _stream_shuffle(prepared.train)
+    with progress:
+        return fit_model(model, prepared.train, options, validation_data=data["monitor"],
+                         on_batch=progress.on_batch, done=done, callback=progress.on_epoch,
+                         callbacks=checkpoints, resume=resume, interruptible=True, **extra)
 
 
 def _stream_shuffle(source):
     """The shuffle of a streamed run: blocks for a file, sized to its read window (contiguous
     reads), exact for image files (each is its own read anyway)."""
-    from ..data.sources import ImageFilesSource
+    from ..data import ImageFilesSource
 
     return True if isinstance(source, ImageFilesSource) else source.block_shuffle()
 
 
-class _Counting:
-    """A source whose batches are counted (on_batch(size) after each) as the loop takes them."""
-
-    def __init__(self, source, on_batch):
-        self.source, self.on_batch = source, on_batch
-        self.n_examples, self.n_features = source.n_examples, source.n_features
-        self.dtype, self.n_outputs = source.dtype, source.n_outputs
-
-    def full_batch(self):
-        batch = self.source.full_batch()
-        self.on_batch(batch.size)
-        return batch
-
-    def batches(self, order, batch_size):
-        from ..training.batches import closing_batches
-
-        with closing_batches(self.source, order, batch_size) as batches:
-            for batch in batches:
-                yield batch
-                self.on_batch(batch.size)
-
-
-def _scores(net, data):
-    """Training, validation and test accuracy, recorded in the model file."""
-    from sklearn.metrics import accuracy_score
-
-    model = data["model"]
-    if data["stream"]:
-        from ..data.streams import evaluate_source
-
-        scores = {"train_accuracy": evaluate_source(net, data["source"])[1]}
-    else:
-        scores = {"train_accuracy": net.score(data["X"], data["Y"])}
-    if data["validation"] is not None:
-        scores["validation_accuracy"] = net.training_state.history.val_scores[-1]
-    if data["test"] is not None:
-        if data["stream"]:
-            scores["test_accuracy"] = evaluate_source(net, data["test"])[1]
-            return scores
-        monitored = data["monitor"] is data["test"]
-        X_test = data["validation_data"][0] if monitored else model.preprocess(data["test"][0])
-        # net.predict: class indices (1, m), as 0/1 for a sigmoid output
-        scores["test_accuracy"] = float(accuracy_score(data["test"][1], net.predict(X_test)[0]))
-    return scores
+def _result(model, prepared, options):
+    """(the accuracies recorded in the model file, the Diagnosis or None without a dev set):
+    full passes in prediction mode over the training, dev and test data."""
+    if prepared.dev is None:
+        scores = {"train_accuracy": accuracy(model.network, prepared.train)}
+        if prepared.test is not None:
+            scores["test_accuracy"] = accuracy(model.network, prepared.test)
+        return scores, None
+    found = diagnosis(model, prepared.train, prepared.dev, options, test=prepared.test,
+                      argv=options.get("argv"))
+    scores = {"train_accuracy": 1 - found.train_error, "dev_accuracy": 1 - found.dev_error}
+    if found.test_error is not None:
+        scores["test_accuracy"] = 1 - found.test_error
+    return scores, found
 
 
 def _plot(history, data, options, out):
     from .plots import plot_costs
 
-    curves, names = [history.costs], ["training"]
+    curves, names = [history.costs], ["training (mean over each epoch's mini-batches)"]
     if history.val_costs:
         curves.append(history.val_costs)
-        names.append("validation" if data["validation"] is not None else "test")
+        names.append(f"{data['monitor_name']} (after each epoch)")
     return plot_costs(curves, out.with_name(f"{out.stem}_costs.png"), labels=names,
                       title=f"{PROG} train {Path(options['data']).name}",
                       learning_rate=options["learning_rate"])
 
 
 def add_parser(commands):
+    from ..nn.initializers import INITIALIZERS
+    from ..optim.schedules import SCHEDULES
+
     train = commands.add_parser(
-        "train", help="train an image classifier",
+        "train", help="train an image classifier", parents=[*IMAGES, HUMAN_ERROR],
         description="Train an image classifier on DATA: a course-format HDF5 file or a folder "
-        "with one subfolder of images per class. Saves the model and a cost-curve PNG beside "
-        "it (model.npz -> model_costs.png). Data that would not fit comfortably in memory is "
-        "streamed from disk batch by batch (--stream forces it). Ctrl-C saves the model with "
-        "its training state at the end of the last completed epoch; --resume continues it "
-        "exactly.",
+        "with one subfolder of images per class. With a dev set (--dev, or --validation-split "
+        "of DATA) its cost and error are monitored every epoch, and the run ends with the "
+        "bias/variance diagnosis and the basic recipe as runnable commands (also stored in "
+        "the model file). --test is scored once, at the end. Saves the model and a cost-curve "
+        "PNG beside it (model.npz -> model_costs.png). Data that would not fit comfortably in "
+        "memory is streamed from disk batch by batch (--stream forces it). Ctrl-C saves the "
+        "model with its training state at the end of the last completed epoch; --resume "
+        "continues it exactly.",
     )
     train.add_argument("data", metavar="DATA", nargs="?",
                        help="HDF5 file or folder of class folders")
-    train.add_argument("--test", metavar="DATA", help="test data, reported every epoch and at "
-                       "the end")
+    dev = train.add_mutually_exclusive_group()
+    dev.add_argument("--dev", metavar="DATA", help="dev data: its cost and error monitored "
+                     "every epoch, and the diagnosis at the end")
+    dev.add_argument("--validation-split", type=fraction(), default=None, metavar="F",
+                     help="hold out a stratified fraction F of DATA as the dev set instead "
+                     "(default: 0)")
+    train.add_argument("--test", metavar="DATA", help="test data, scored once at the end")
     train.add_argument("--hidden", type=hidden_sizes, default=None, metavar="N,N,...",
                        help=f"hidden layer sizes (default: {','.join(map(str, HIDDEN))})")
+    train.add_argument("--init", choices=sorted(INITIALIZERS), default=None,
+                       help="weight initialization (default: xavier)")
     train.add_argument("--epochs", type=int_at_least(1), default=None,
                        help=f"passes over the training data (default: {EPOCHS})")
-    train.add_argument("--learning-rate", type=float_in(0), default=None,
+    train.add_argument("--learning-rate", type=positive(), default=None,
                        metavar="F", help=f"learning rate alpha (default: {LEARNING_RATE})")
-    train.add_argument("--optimizer", choices=("gd", "momentum", "rmsprop", "adam"),
+    train.add_argument("--lr-schedule", choices=list(SCHEDULES), default=None,
+                       help="learning-rate decay (default: constant)")
+    train.add_argument("--decay-rate", type=non_negative(), default=None, metavar="F",
+                       help="the schedule's decay rate (default: the schedule's own)")
+    train.add_argument("--optimizer", choices=("gd", "momentum", "nesterov", "rmsprop", "adam"),
                        default=None, help=f"(default: {OPTIMIZER})")
+    train.add_argument("--beta1", type=fraction(), default=None, metavar="F",
+                       help="momentum's beta (momentum, nesterov) or Adam's beta1 "
+                       "(default: 0.9)")
+    train.add_argument("--beta2", type=fraction(), default=None, metavar="F",
+                       help="RMSprop's and Adam's beta2 (default: 0.999)")
     train.add_argument("--batch-size", type=int_at_least(1), default=None, metavar="N",
                        help=f"mini-batch size (default: {BATCH_SIZE})")
-    train.add_argument("--l2", type=float_in(0, low_open=False), default=None, metavar="F",
-                       help="L2 regularization lambda (default: 0)")
-    train.add_argument("--dropout", type=float_in(0, 1, low_open=False), default=None,
-                       metavar="F", help="fraction of hidden units dropped, in [0, 1) (default: 0)")
+    train.add_argument("--l2", type=non_negative(), default=None, metavar="F",
+                       help="L2 regularization, the course's lambda (default: 0)")
+    train.add_argument("--dropout", type=fraction(), default=None, metavar="F",
+                       help="fraction of hidden units dropped, 1 - keep_prob, in [0, 1) "
+                       "(default: 0)")
+    train.add_argument("--augment", choices=("flip",), default=None,
+                       help="data augmentation: flip each training image left-right at random "
+                       "each epoch")
+    train.add_argument("--patience", type=int_at_least(1), default=None, metavar="N",
+                       help="early stopping: stop when the dev cost has not improved for N "
+                       "epochs and keep the best epoch (needs a dev set)")
     train.add_argument("--batch-norm", action="store_true", default=None,
                        help="batch normalization")
-    train.add_argument("--image-size", type=int_at_least(1), default=None, metavar="S",
-                       help=f"resize folder images to SxS (default: {IMAGE_SIZE}; HDF5 keeps "
-                       "its size)")
-    train.add_argument("--validation-split", type=float_in(0, 1, low_open=False), default=None,
-                       metavar="F", help="fraction of DATA held out to monitor (default: 0)")
     train.add_argument("--seed", type=int_at_least(0), default=None,
                        help="random seed for reproducible runs (default: a fresh one, printed)")
     train.add_argument("--out", default=None, metavar="PATH",
                        help="model file (default: model.npz, or the --resume file)")
-    train.add_argument("--strict", action="store_true", default=None,
-                       help="fail on unreadable image files instead of skipping them")
     train.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
                        help="read the images from disk batch by batch instead of loading them "
                        "all (default: stream only when they would not fit comfortably in "
@@ -442,4 +365,6 @@ def add_parser(commands):
     train.add_argument("--resume", metavar="MODEL",
                        help="continue the run saved in MODEL (by Ctrl-C or --checkpoint-every) "
                        "to the epochs it was started with")
+    train.add_argument("--quiet", action="store_true",
+                       help="print only the result (no progress)")
     train.set_defaults(run=run)

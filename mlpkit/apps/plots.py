@@ -72,6 +72,29 @@ def plot_costs(costs, path, title: str | None = None, labels: Sequence[str] | No
     return _save(fig, path)
 
 
+def plot_learning_curve(sizes, train_errors, dev_errors, path, title: str | None = None) -> Path:
+    """Error against training-set size, training and dev (a learning curve, drawn as
+    scikit-learn's LearningCurveDisplay draws one): where the curves meet is what more data can
+    still give; a gap between them that closes as data grows is variance."""
+    sizes = np.asarray(sizes, dtype=float).ravel()
+    curves = [np.asarray(c, dtype=float).ravel() for c in (train_errors, dev_errors)]
+    if sizes.size == 0 or any(c.shape != sizes.shape for c in curves):
+        raise ValueError(f"a learning curve needs one training and one dev error per size; got "
+                         f"{sizes.size} sizes, {curves[0].size} and {curves[1].size} errors")
+    fig = _figure(7, 4.5)
+    ax = fig.add_subplot()
+    for errors, label in zip(curves, ("training error", "dev error"), strict=True):
+        ax.plot(sizes, errors, "o-", label=label)
+    ax.set_xlabel("number of examples in the training set")
+    ax.set_ylabel("error rate")
+    if title is not None:
+        ax.set_title(title)
+    ax.legend(loc="best")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _draw_boundary(ax, predict: Callable[[np.ndarray], np.ndarray], X, Y,
                    title: str | None) -> None:
     """Filled contour of `predict` over a mesh covering X (margin 1) plus the points of X."""

@@ -60,7 +60,9 @@ def test_ctrl_c_saves_the_run_and_resume_finishes_it_exactly(tmp_path, tiny_h5):
     assert "Traceback" not in stderr
     (line,) = [line for line in stderr.splitlines() if "interrupted after epoch" in line]
     done = int(line.split("interrupted after epoch ")[1].split()[0])
-    assert 100 <= done < 2000
+    # the first checkpoint (epoch 100) was written; a signal that comes while its callback is
+    # still running is taken back to the last completed epoch's end, 99
+    assert 99 <= done < 2000
     assert f"resume with: mlpkit train --resume {part}" in line
     header = read_metadata(part)
     assert header["metadata"]["epochs_done"] == done and not header["metadata"]["complete"]
@@ -89,3 +91,38 @@ def test_resume_refuses_new_settings_and_finished_runs(tmp_path, tiny_h5):
     net = tmp_path / "net.npz"
     mlpkit.save(mlpkit.Network([3, 1]), net)
     assert_error(mlpkit_cmd("train", "--resume", net), 1, "not an image classifier")
+
+
+def test_a_run_recorded_before_dev_resumes_monitoring_its_test_set(tmp_path, tiny_h5):
+    """A model file saved mid-run by `mlpkit train --test` before --dev existed (its test set
+    monitored every epoch, options without dev, human_error, init, ...) loads, and --resume
+    finishes the run as it was recorded: the uninterrupted run's parameters and curves."""
+    from mlpkit.apps.image_classifier import ImageClassifier
+    from mlpkit.data import flatten_images
+
+    x, y, classes = mlpkit.load_h5(tiny_h5)
+    data = (flatten_images(x), y[np.newaxis].astype(float))
+    fit = dict(learning_rate=0.01, batch_size=16, optimizer="gd", l2=0.0, keep_prob=1.0,
+               validation_data=data, seed=4)
+    options = {"data": str(tiny_h5), "test": str(tiny_h5), "hidden": [3], "epochs": 6,
+               "learning_rate": 0.01, "optimizer": "gd", "batch_size": 16, "l2": 0.0,
+               "dropout": 0.0, "batch_norm": False, "image_size": None,
+               "validation_split": 0.0, "seed": 4, "strict": False, "stream": False}
+    old = ImageClassifier.build(classes, 8, [3], init="xavier", seed=4)
+    old.network.fit(*data, epochs=3, **fit)
+    path = tmp_path / "old.npz"
+    mlpkit.save(old, path, metadata={"data": str(tiny_h5), "seed": 4, "init": "xavier",
+                                     "hidden": [3], "options": options, "epochs_done": 3,
+                                     "complete": False})
+    result = mlpkit_cmd("train", "--resume", path)
+    assert_ok(result)
+    assert "from epoch 3" in result.stdout and "monitoring the test set" in result.stdout
+    assert "test accuracy:" in result.stdout and "verdict" not in result.stdout
+    whole = ImageClassifier.build(classes, 8, [3], init="xavier", seed=4)
+    whole.network.fit(*data, epochs=6, **fit)
+    resumed = mlpkit.load(path).network
+    np.testing.assert_allclose(resumed.parameters.vector, whole.network.parameters.vector,
+                               rtol=1e-9, atol=1e-12)
+    assert len(resumed.training_state.history.val_costs) == 6
+    np.testing.assert_allclose(resumed.training_state.history.val_costs,
+                               whole.network.training_state.history.val_costs, rtol=1e-9)

@@ -15,6 +15,7 @@ from mlpkit.apps.plots import (
     plot_costs,
     plot_decision_boundaries,
     plot_decision_boundary,
+    plot_learning_curve,
     plot_mislabeled,
 )
 from mlpkit.data import make_flower
@@ -57,6 +58,22 @@ def test_plot_costs_errors(tmp_path):
     with pytest.raises(ValueError, match="empty"):
         plot_costs([], tmp_path / "x.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_learning_curve(tmp_path):
+    """Training and dev error against the training-set size: both curves drawn (matplotlib's
+    first two colors), a clear error for a mismatch, nothing written then."""
+    p = plot_learning_curve([20, 52, 104, 156, 209], [0.0, 0.0, 0.01, 0.0, 0.0],
+                            [0.5, 0.38, 0.3, 0.28, 0.24], tmp_path / "lc" / "curve.png",
+                            title="cat")
+    assert_png(p, tmp_path / "lc" / "curve.png")
+    with Image.open(p) as img:
+        pixels = np.asarray(img.convert("RGB")).reshape(-1, 3).astype(int)
+    for color in ((0x1F, 0x77, 0xB4), (0xFF, 0x7F, 0x0E)):  # training, dev
+        assert np.sum(np.abs(pixels - color).sum(axis=1) < 30) > 200, color
+    with pytest.raises(ValueError, match="one training and one dev error per size"):
+        plot_learning_curve([1, 2], [0.1], [0.2, 0.3], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_plot_decision_boundary(tmp_path):

@@ -378,10 +378,10 @@ def test_bad_model_files_and_options_fail_at_start(tmp_path, cat_model_file):
         assert_error(mlpkit_cmd("serve", cat_model_file, "--port", port), 1,
                      f"cannot listen on 127.0.0.1:{port} (Address already in use)")
     for options, message in [
-        (["--port", "70000"], "argument --port: the port must be an integer >= 0 and <= 65535; "
+        (["--port", "70000"], "argument --port: must be an integer >= 0 and <= 65535; "
                                "got 70000"),
-        (["--port", "http"], "argument --port: expected a port number, got 'http'"),
-        (["--max-upload-mb", "0"], "argument --max-upload-mb: must be in [0.001, 4096]"),
+        (["--port", "http"], "argument --port: expected an integer, got 'http'"),
+        (["--max-upload-mb", "0"], "argument --max-upload-mb: must be a finite number >= 0.001"),
         (["--max-upload-mb", "lots"], "argument --max-upload-mb: expected a number"),
     ]:
         assert_error(mlpkit_cmd("serve", cat_model_file, *options), 2, message)

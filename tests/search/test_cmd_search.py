@@ -244,10 +244,11 @@ def test_a_folder_of_another_search_is_refused_unless_forced(uninterrupted, data
 @pytest.mark.parametrize(
     "options, message",
     [
-        (["--trials", "0"], "argument --trials: must be an integer >= 1, got 0"),
+        (["--trials", "0"], "argument --trials: must be an integer >= 1; got 0"),
         (["--trials", "2", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
          "argument --scheduler: not allowed with argument --workers"),
-        (["--trials", "2", "--dev-split", "1"], "argument --dev-split: must be in (0, 1)"),
+        (["--trials", "2", "--dev-split", "1"],
+         "argument --dev-split: must be a finite number > 0 and < 1; got 1.0"),
         (["--trials", "2", "--connect-timeout", "0"], "argument --connect-timeout"),
         ([], "the following arguments are required: --trials"),
     ],
