@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -109,9 +110,15 @@ def prepare(path, *, image_size=None, strict=False, stream=False, workers=None, 
     """The data of a run on DATA `path`: images of `image_size` (a folder resized to it, else
     IMAGE_SIZE; an HDF5 file keeps its size, which must be `image_size` when given), at least
     2 classes, `split` (a Split) held out as the dev set or the file `dev`, and the file
-    `test`, both renumbered to DATA's classes. stream: sources over the files (a folder decoded
-    by `workers` threads); else arrays in memory."""
-    source = open_images(path, image_size or IMAGE_SIZE, strict, workers if stream else 0)
+    `test`, both renumbered to DATA's classes. stream: sources over the files; else arrays in
+    memory. A folder is decoded by `workers` processes (default: one per CPU; loaded in memory,
+    as `load_image_folder` does: the calling thread below POOL_MIN_IMAGES images)."""
+    if not stream and workers is None and Path(path).is_dir():
+        from ..data.images import POOL_MIN_IMAGES, list_image_folder
+
+        small = sum(map(len, list_image_folder(path)[1].values())) < POOL_MIN_IMAGES
+        workers = 0 if small else None
+    source = open_images(path, image_size or IMAGE_SIZE, strict, workers)
     size = source.image_shape[0]
     if image_size and size != image_size:
         raise ValueError(f"{path}: holds {size}x{size} images but --image-size is {image_size}; "
@@ -143,7 +150,7 @@ def prepare(path, *, image_size=None, strict=False, stream=False, workers=None, 
     def other(file):
         if file is None:
             return None
-        labeled = open_labeled(file, size, classes, strict, workers if stream else 0)
+        labeled = open_labeled(file, size, classes, strict, workers)
         if stream:
             return labeled
         batch = labeled.full_batch()

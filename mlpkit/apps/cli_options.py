@@ -84,7 +84,7 @@ def hidden_sizes(text):
 
 
 # ---------------------------------------------------------------------------------------------
-# Options several commands share (argparse parents); --workers is not one: decoding threads in
+# Options several commands share (argparse parents); --workers is not one: decoding processes in
 # train, evaluate and convert, trial processes in search
 # ---------------------------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ def add_parser(commands):
     convert.add_argument("--prefix", default="train", type=_prefix,
                          help="dataset names <prefix>_set_x, ... (default: train)")
     convert.add_argument("--workers", type=int_at_least(0), default=None, metavar="N",
-                         help="decoding threads (default: one per CPU)")
+                         help="decoding processes (default: one per CPU)")
     convert.add_argument("--keep-order", action="store_true",
                          help="store the images in the folder's order (class by class)")
     convert.add_argument("--seed", type=int_at_least(0), default=0,

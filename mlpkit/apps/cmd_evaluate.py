@@ -1,5 +1,5 @@
 """`mlpkit evaluate`: accuracy, precision, recall, F1 and the confusion matrix on labeled data,
-streamed batch by batch (an HDF5 file read in ranges, a folder decoded by threads)."""
+streamed batch by batch (an HDF5 file read in ranges, a folder decoded by worker processes)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,6 @@ def add_parser(commands):
     evaluate.add_argument("--mislabeled", metavar="PNG",
                           help="write a gallery of the misclassified images")
     evaluate.add_argument("--workers", type=int_at_least(0), default=None, metavar="N",
-                          help="threads decoding the images of a folder (default: one per CPU)")
+                          help="processes decoding the images of a folder (default: one per CPU)")
     evaluate.set_defaults(run=run)
 

@@ -1,4 +1,4 @@
-"""`mlpkit predict`: classify image files, decoded in batches by a pool of threads."""
+"""`mlpkit predict`: classify image files, decoded in batches by worker processes."""
 
 from __future__ import annotations
 
@@ -46,5 +46,5 @@ def add_parser(commands):
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
     predict.add_argument("--json", action="store_true", help="print a JSON list")
     predict.add_argument("--workers", type=int_at_least(0), default=None, metavar="N",
-                         help="threads decoding the images (default: one per CPU)")
+                         help="processes decoding the images (default: one per CPU)")
     predict.set_defaults(run=run)

@@ -56,9 +56,9 @@ def run(args):
                          "model.npz")
     if options["stream"] is None:
         options["stream"] = _should_stream(options)
-    if args.workers is not None and not options["stream"]:
-        warn("--workers sets the decoding threads of a streamed run; this run loads the images "
-             "in memory, decoded in one thread (add --stream to decode with --workers threads)")
+    if args.workers is not None and not Path(options["data"]).is_dir():
+        warn(f"--workers sets the processes decoding a folder's images; {options['data']} is "
+             "an HDF5 file, read without decoding")
     data = _prepare(options, resumed, args.workers, monitor_test)
     model, net = data["model"], data["model"].network
     epochs = options["epochs"]
@@ -356,10 +356,11 @@ def add_parser(commands):
     train.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
                        help="read the images from disk batch by batch instead of loading them "
                        "all (default: stream only when they would not fit comfortably in "
-                       "memory); folders are decoded on the fly by --workers threads")
+                       "memory); folders are decoded on the fly by --workers processes")
     train.add_argument("--workers", type=int_at_least(0), default=None, metavar="N",
-                       help="threads decoding images while streaming a folder (default: one "
-                       "per CPU; 0: decode in the training thread)")
+                       help="processes decoding a folder's images (default: one per CPU; 0: "
+                       "decode in the training thread; a folder loaded in memory: the training "
+                       "thread below 512 images)")
     train.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="N",
                        help="also save the model with its training state every N epochs")
     train.add_argument("--resume", metavar="MODEL",

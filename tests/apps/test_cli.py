@@ -456,15 +456,15 @@ def test_a_bad_out_or_split_is_refused_before_training(tmp_path):
                      "--validation-split")
 
 
-def test_workers_without_streaming_says_it_has_no_effect(tmp_path):
+def test_workers_on_an_hdf5_file_says_it_has_no_effect(tmp_path):
     rng = np.random.default_rng(0)
     data = _h5(tmp_path / "d.h5", train_set_x=rng.integers(0, 256, (6, 8, 8, 3), np.uint8),
                train_set_y=np.arange(6) % 2)
     result = mlpkit_cmd("train", data, "--no-stream", "--workers", 2, "--epochs", 2,
                         "--out", tmp_path / "m.npz")
     assert_ok(result)
-    assert "mlpkit: warning: --workers sets the decoding threads of a streamed run" in (
-        result.stderr)
+    assert ("mlpkit: warning: --workers sets the processes decoding a folder's images; "
+            f"{data} is an HDF5 file, read without decoding") in result.stderr
 
 
 def test_hdf5_size_must_match(tmp_path, cat_model, cat_data_dir):
