@@ -3,20 +3,22 @@
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 """
 
+import os
 import sys
 from pathlib import Path
+
+# The examples run in this process while the docs build: one BLAS thread, set before anything
+# loads NumPy. On a machine that other jobs keep busy, multithreaded OpenBLAS waits for
+# descheduled threads and slows down many times over (the performance page), and the examples'
+# matrices are small.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))
 sys.path.insert(0, str(DOCS.parent))  # this checkout's mlpkit, not an installed one
 
 import mlpkit  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-# The examples run in this process while the docs build. One BLAS thread: on a machine that
-# other jobs keep busy, multithreaded OpenBLAS waits for descheduled threads and slows down many
-# times over (the performance page), and the examples' matrices are small.
-_blas = threadpool_limits(1)
 
 project = "mlpkit"
 author = "mlpkit's authors"

@@ -118,8 +118,9 @@ def test_every_notebook_runs_top_to_bottom_and_shows_the_figures(site, example, 
     (notebook,) = site.glob(f"_downloads/*/{example.stem}.ipynb")
     nb = nbformat.read(notebook, as_version=4)
     short = SHORT_ARGS.get(example.stem, [])
-    if short:  # the docs build's shorter setting, after the notebook's own first cell
-        nb.cells.insert(1, nbformat.v4.new_code_cell(f"sys.argv += {short!r}"))
+    if short:  # the docs build's shorter setting, after the cell that sets the command line
+        (first,) = [i for i, c in enumerate(nb.cells) if "sys.argv = " in c.source]
+        nb.cells.insert(first + 1, nbformat.v4.new_code_cell(f"sys.argv += {short!r}"))
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     NotebookClient(nb, timeout=600, kernel_name="python3",

@@ -9,6 +9,8 @@ import re
 
 SPANS = re.compile(r"(``.*?``|`[^`]*`)")
 TRAILING_UNDERSCORE = re.compile(r"(\w)_(?=\W|$)")
+DIRECTIVE = re.compile(r"\s*\.\. ")  # napoleon's `.. attribute:: mean_`: names stay as they are
+FIELD = re.compile(r"(\s*:[^:`]+:)(.*)")  # `:param X:` / `:ivar mean_:`: only the text after
 
 
 def escape(text: str) -> str:
@@ -19,8 +21,17 @@ def escape(text: str) -> str:
     return "".join(parts)
 
 
+def escape_line(line: str) -> str:
+    if DIRECTIVE.match(line):
+        return line
+    field = FIELD.fullmatch(line)
+    if field:
+        return field.group(1) + escape(field.group(2))
+    return escape(line)
+
+
 def process_docstring(app, what, name, obj, options, lines):
-    lines[:] = [escape(line) for line in lines]
+    lines[:] = [escape_line(line) for line in lines]
 
 
 def skip_member(app, what, name, obj, skip, options):
