@@ -99,7 +99,7 @@ def test_every_example_is_rendered_with_its_figures_and_a_notebook(site, example
     assert page.is_file(), f"{page} missing"
     html = page.read_text()
     assert "Traceback" not in html and "failed to execute" not in html
-    images = set(re.findall(rf'src="(_images/sphx_glr_{example.stem}_\d+\.png)"', html))
+    images = set(re.findall(rf'src="\.\./(_images/sphx_glr_{example.stem}_\d+\.png)"', html))
     assert images, f"{page.name} shows no figure"
     assert len(images) == len(wrote(html)), (sorted(images), sorted(wrote(html)))
     for image in images:
