@@ -94,6 +94,8 @@ def site(out: Path):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         for name, path in SITE_PAGES.items():
             page.goto((html / path).as_uri())
+            if page.locator(".math").count():  # MathJax typesets after the page has loaded
+                page.wait_for_selector("mjx-container", timeout=30_000)
             page.screenshot(path=str(out / f"{name}.png"), full_page=False)
             print("wrote", out / f"{name}.png")
         browser.close()
