@@ -1,4 +1,5 @@
-"""The README's first example runs as written and prints the course's published numbers."""
+"""The README: a front page of at most 150 lines whose links resolve, whose test command is
+what CI runs, and whose first example prints the course's published numbers."""
 
 import re
 from pathlib import Path
