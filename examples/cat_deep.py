@@ -1,9 +1,12 @@
 """The L-layer cat classifier (course 1, week 4): [LINEAR -> RELU] x 3 -> LINEAR -> SIGMOID.
+=========================================================================================
 
 Network([12288, 20, 7, 5, 1]) from the course's initialization (np.random.seed(1), then
 W[l] = randn(n[l], n[l-1]) / sqrt(n[l-1]), b[l] = 0), 2500 full-batch iterations at learning
 rate 0.0075: the course's published run, cost 0.771749 at iteration 0 and 0.092878 at 2400,
 train accuracy 0.9856, test 0.80.
+
+Run it as a script::
 
     python examples/cat_deep.py [--out DIR] [--data DIR] [--float32]
 """
@@ -21,7 +24,7 @@ LAYER_DIMS = [12288, 20, 7, 5, 1]
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
     parser.add_argument("--data", help="folder with the cat .h5 files (default $MLPKIT_DATA)")
     parser.add_argument("--float32", action="store_true", help="train in float32")
@@ -47,3 +50,13 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+# %%
+# What to read here
+# -----------------
+#
+# The printed costs match the course's published L-layer run to seven decimals: the same
+# initialization (:math:`W^{[l]} = \text{randn} / \sqrt{n^{[l-1]}}`), the same forward and
+# backward passes, the same updates. The deeper network generalizes better than the two-layer
+# one (test 0.80 against 0.72). The mislabeled images show where it fails: cats in unusual
+# poses, at odd scales, or against backgrounds of the same colour.

@@ -1,8 +1,11 @@
 """The two-layer cat classifier (course 1, week 4): LINEAR -> RELU -> LINEAR -> SIGMOID.
+=====================================================================================
 
 Network([12288, 7, 1]) from the course's initialization (np.random.seed(1), W = randn * 0.01,
 b = 0), 2500 full-batch iterations at learning rate 0.0075: the course reports cost
 0.693049735659989 at iteration 0, 0.048554785628770206 at 2400, train accuracy 1.0, test 0.72.
+
+Run it as a script::
 
     python examples/cat_two_layer.py [--out DIR] [--data DIR]
 """
@@ -20,7 +23,7 @@ N_X, N_H, N_Y = 12288, 7, 1
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
     parser.add_argument("--data", help="folder with the cat .h5 files (default $MLPKIT_DATA)")
     args = parser.parse_args()
@@ -43,3 +46,12 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+# %%
+# What to read here
+# -----------------
+#
+# The cost falls from :math:`\log 2 \approx 0.693` (the initial weights are tiny, so every
+# prediction is about 0.5) to about 0.05: the 7 relu units fit the training set exactly (train
+# accuracy 1.0), and the test accuracy of 0.72 is the course's. The gap between the two is
+# variance, which the deeper network of the next example and course 2's regularization reduce.

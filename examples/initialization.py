@@ -1,4 +1,5 @@
 """Initialization (course 2, week 1): zeros vs large random (x10) vs He on make_circles.
+=====================================================================================
 
 The course's data: make_circles(300, noise=.05) after np.random.seed(1) for training and
 make_circles(100, noise=.05) after seed(2) for testing; [2, 10, 5, 1] relu/sigmoid, 15000
@@ -8,6 +9,8 @@ full-batch gradient-descent iterations at learning rate 0.01.
 - He, W ~ N(0, 1) * sqrt(2 / n[l-1]): learns the circles.
 
 The settings are the playground's preset `course-initialization` (`mlpkit.apps.presets`).
+
+Run it as a script::
 
     python examples/initialization.py [--out DIR] [--seed N]
 """
@@ -22,7 +25,7 @@ INITS = PRESETS["course-initialization"]["members"]
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     args = parser.parse_args()
@@ -48,3 +51,13 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+# %%
+# What to read here
+# -----------------
+#
+# Zeros never break the symmetry: every unit of a layer computes the same function, so the
+# network is no better than one unit, and the boundary is flat (50%). Weights 10 times too large
+# start with a huge cost (the sigmoid saturates at 0 or 1, and :math:`\log 0` is infinite) and
+# learn slowly. He initialization, :math:`W \sim N(0, 1) \cdot \sqrt{2 / n^{[l-1]}}`, keeps the
+# variance of the relu activations about constant from layer to layer and learns the circles.

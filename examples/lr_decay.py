@@ -1,4 +1,5 @@
 """Learning-rate decay (course 2, week 2): the schedules on mini-batch gradient descent.
+=====================================================================================
 
 make_moons(300, noise=.2) (the course's seed 3), [2, 5, 2, 1] relu, He init, mini-batches of
 64, alpha0 = 0.1, 5000 epochs, each schedule a function of the epoch (counted from 0):
@@ -6,6 +7,8 @@ constant alpha0; inverse time alpha0 / (1 + decay_rate * epoch); exponential alp
 k / sqrt(epoch + 1) * alpha0; staircase alpha0 / (1 + decay_rate * floor(epoch / 1000)).
 Inverse time with decay_rate 1 per epoch shrinks the rate too fast to learn (the notes' reason
 for decaying at fixed intervals instead).
+
+Run it as a script::
 
     python examples/lr_decay.py [--out DIR] [--seed N]
 """
@@ -36,7 +39,7 @@ SHOWN_EPOCHS = (0, 1, 10, 100, 999, 1000, 4999)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and shuffles")
     args = parser.parse_args()
@@ -62,3 +65,13 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+# %%
+# What to read here
+# -----------------
+#
+# A decaying rate takes large steps early and small steps late, where mini-batch noise would
+# otherwise keep the parameters bouncing around the minimum. Decayed every epoch, inverse-time
+# decay shrinks the rate so fast that training stalls (the lowest accuracy); decaying at fixed
+# intervals (the staircase) keeps the early progress and still ends with small steps, as the
+# course recommends.

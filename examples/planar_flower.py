@@ -1,4 +1,5 @@
 """The planar "flower" data (course 1, week 3): logistic regression against one hidden layer.
+==========================================================================================
 
 First the course's own run, exactly: its flower (np.random.seed(1)), 4 tanh units initialized
 from np.random.seed(2) as N(0, 1) * 0.01, 10000 iterations at learning rate 1.2; it prints the
@@ -11,6 +12,8 @@ on the petals r = 4 sin(4 theta) cannot be split by a line, so logistic regressi
 
 The settings of the course's run and of the comparison are the playground's presets
 `course-planar` and `course-hidden-sizes` (`mlpkit.apps.presets`), read from there.
+
+Run it as a script::
 
     python examples/planar_flower.py [--out DIR]
 """
@@ -25,7 +28,7 @@ from mlpkit.data import make_flower
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
     parser.add_argument("--seed", type=int, default=1, help="seed of the initial weights")
     args = parser.parse_args()
@@ -73,3 +76,13 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+# %%
+# What to read here
+# -----------------
+#
+# The first lines are the course's own run, cost for cost. The figures show why a hidden layer
+# matters: logistic regression can only draw a line through the petals (about 50%), while 4 tanh
+# units bend the boundary around them. Along the hidden sizes, 1 or 2 units underfit (about 70%),
+# 3 to 5 fit the petals, and 20 or 50 carve thin slivers around a few points: more capacity
+# fits the training set a little better, which is not the same as a better model.

@@ -95,6 +95,29 @@ def load_h5(path) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
     Returns (X, Y, classes): X the raw uint8 images (m, h, w, c) or (m, h, w) for grayscale,
     Y int64 labels (m,), classes the decoded `list_classes` (or "0".."max(Y)" if absent).
+
+    Parameters
+    ----------
+    path : str or Path
+        The HDF5 file, e.g. the course's ``train_catvnoncat.h5``.
+
+    Returns
+    -------
+    X : ndarray of shape (m, h, w, c) or (m, h, w), uint8
+        The images, pixels in 0..255 as stored.
+    Y : ndarray of shape (m,), int64
+        The labels, each in 0..len(classes)-1.
+    classes : list of str
+        The class names.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If the file is not HDF5, holds no single `<prefix>_set_x` / `<prefix>_set_y` pair,
+        or its images, labels or pixel values do not have the shapes and ranges above; the
+        message names the file and the dataset.
     """
     path = Path(path)
     with open_h5(path) as f:
@@ -125,6 +148,25 @@ def load_cat_data(data_dir=None):
     Returns (train_x, train_y, test_x, test_y, classes): uint8 images (m, 64, 64, 3) and
     labels of shape (1, m); files train_catvnoncat.h5 / test_catvnoncat.h5 in `data_dir`
     (default: $MLPKIT_DATA or ../shared/data, see `data_dir()`).
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        The folder holding the two files.
+
+    Returns
+    -------
+    train_x, test_x : ndarray of shape (m, 64, 64, 3), uint8
+        209 training and 50 test images.
+    train_y, test_y : ndarray of shape (1, m), int64
+        Their labels: 1 for a cat.
+    classes : list of str
+        ``["non-cat", "cat"]``.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As `load_h5`, for either file.
     """
     folder = _env_data_dir() if data_dir is None else Path(data_dir)
     train_x, train_y, classes = load_h5(folder / "train_catvnoncat.h5")

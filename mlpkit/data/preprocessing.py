@@ -8,7 +8,33 @@ import numpy as np
 
 
 def flatten_images(images, dtype=np.float64) -> np.ndarray:
-    """Images (m, h, w, c) -> X of shape (h*w*c, m): `images.reshape(m, -1).T / 255`."""
+    """Images (m, h, w, c) -> X of shape (h*w*c, m): `images.reshape(m, -1).T / 255`.
+
+    Parameters
+    ----------
+    images : array_like of shape (m, h, w[, c])
+        Pixel values in 0..255 (uint8 or any number type).
+    dtype : float32 or float64, default float64
+        The dtype of X; the network's math follows it.
+
+    Returns
+    -------
+    X : ndarray of shape (h*w*c, m)
+        One column per image, scaled to [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If `dtype` is not float32 or float64, or `images` has fewer than 2 dimensions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> images = np.full((3, 2, 2, 3), 255, dtype=np.uint8)   # 3 white 2x2 RGB images
+    >>> X = flatten_images(images)
+    >>> X.shape, float(X.max())
+    ((12, 3), 1.0)
+    """
     images = np.asarray(images)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
@@ -20,7 +46,33 @@ def flatten_images(images, dtype=np.float64) -> np.ndarray:
 
 
 def one_hot(labels, n_classes: int | None = None) -> np.ndarray:
-    """Int labels (m,) or (1, m) -> one-hot Y of shape (C, m) with Y[labels[i], i] = 1."""
+    """Int labels (m,) or (1, m) -> one-hot Y of shape (C, m) with Y[labels[i], i] = 1.
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (m,) or (1, m)
+        Class indices, each in 0..C-1.
+    n_classes : int, optional
+        C; by default the largest label + 1.
+
+    Returns
+    -------
+    Y : ndarray of shape (C, m), float64
+        One column per example, with a single 1.
+
+    Raises
+    ------
+    ValueError
+        If the labels are not non-negative integers of shape (m,) or (1, m), a label is
+        C or more, or C cannot be inferred (no labels).
+
+    Examples
+    --------
+    >>> one_hot([2, 0, 1])
+    array([[0., 1., 0.],
+           [0., 0., 1.],
+           [1., 0., 0.]])
+    """
     labels = np.asarray(labels)
     if labels.ndim == 2 and labels.shape[0] == 1:
         labels = labels[0]
@@ -46,7 +98,28 @@ def one_hot(labels, n_classes: int | None = None) -> np.ndarray:
 
 
 def from_one_hot(Y) -> np.ndarray:
-    """One-hot (or probability) matrix (C, m) -> int64 labels (m,) = argmax over classes."""
+    """One-hot (or probability) matrix (C, m) -> int64 labels (m,) = argmax over classes.
+
+    Parameters
+    ----------
+    Y : array_like of shape (C, m)
+        One-hot columns, or a softmax's probabilities.
+
+    Returns
+    -------
+    labels : ndarray of shape (m,), int64
+        The row of each column's largest entry; the inverse of `one_hot`.
+
+    Raises
+    ------
+    ValueError
+        If `Y` is not two-dimensional with at least one row.
+
+    Examples
+    --------
+    >>> from_one_hot([[0.1, 0.7], [0.9, 0.3]])
+    array([1, 0])
+    """
     Y = np.asarray(Y)
     if Y.ndim != 2 or Y.shape[0] < 1:
         raise ValueError(f"Y must have shape (C, m), got {Y.shape}")
@@ -60,6 +133,27 @@ class Standardizer:
     `transform` applies exactly those statistics to any later data (dev/test), so every set
     goes through the same mapping. Constant features (sigma2 = 0) use sigma = 1 and map to 0.
     Output dtype follows X (float32 stays float32; integer input becomes float64).
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_x, 1), float64
+        mu, the mean of each feature over the examples seen.
+    var_ : ndarray of shape (n_x, 1), float64
+        sigma2, their variance (0 for a constant feature).
+    scale_ : ndarray of shape (n_x, 1), float64
+        sigma, the divisor `transform` uses (1 for a constant feature).
+    n_samples_seen_ : int
+        The number of examples the statistics are over.
+
+    Examples
+    --------
+    >>> X_train = np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])
+    >>> scaler = Standardizer().fit(X_train)
+    >>> scaler.mean_.ravel(), scaler.var_.ravel()
+    (array([2., 5.]), array([0.66666667, 0.        ]))
+    >>> scaler.transform(np.array([[2.0], [5.0]]))
+    array([[0.],
+           [0.]])
     """
 
     def __init__(self):
@@ -151,6 +245,33 @@ def horizontal_flip(images, labels):
 
     Returns (images + flipped copies, labels repeated): 2m examples. Labels may be (m,) or
     (1, m); they are concatenated along the example axis. Use on training data only.
+
+    Parameters
+    ----------
+    images : array_like of shape (m, h, w) or (m, h, w, c)
+        The training images.
+    labels : array_like of shape (m,) or (1, m)
+        Their labels.
+
+    Returns
+    -------
+    images : ndarray of shape (2m, h, w[, c])
+        The images, then their mirror images in the same order.
+    labels : ndarray of shape (2m,) or (1, 2m)
+        The labels, twice.
+
+    Raises
+    ------
+    ValueError
+        If `images` is not 3- or 4-dimensional, or the labels are not one per image.
+
+    Examples
+    --------
+    >>> images = np.arange(4).reshape(1, 1, 4)      # one image of one row of 4 pixels
+    >>> flipped, labels = horizontal_flip(images, np.array([1]))
+    >>> flipped[:, 0], labels
+    (array([[0, 1, 2, 3],
+           [3, 2, 1, 0]]), array([1, 1]))
     """
     images = np.asarray(images)
     labels = np.asarray(labels)

@@ -34,7 +34,24 @@ class Constant(Schedule):
 
 
 class InverseTimeDecay(Schedule):
-    """alpha = alpha0 / (1 + decay_rate * epoch)."""
+    """alpha = alpha0 / (1 + decay_rate * epoch).
+
+    Parameters
+    ----------
+    decay_rate : float, default 1.0
+        How fast alpha shrinks; 0 keeps it constant.
+
+    Raises
+    ------
+    ValueError
+        If `decay_rate` is negative (TypeError if it is not a number).
+
+    Examples
+    --------
+    >>> schedule = InverseTimeDecay(decay_rate=1.0)
+    >>> [schedule(epoch, 0.1) for epoch in range(3)]
+    [0.1, 0.05, 0.03333333333333333]
+    """
 
     name = "inverse_time"
 
@@ -46,7 +63,23 @@ class InverseTimeDecay(Schedule):
 
 
 class ExponentialDecay(Schedule):
-    """alpha = alpha0 * rate^epoch."""
+    """alpha = alpha0 * rate^epoch.
+
+    Parameters
+    ----------
+    rate : float, default 0.95
+        The factor per epoch (the course's 0.95).
+
+    Raises
+    ------
+    ValueError
+        If `rate` is not positive (TypeError if it is not a number).
+
+    Examples
+    --------
+    >>> ExponentialDecay(0.5)(2, 0.1)
+    0.025
+    """
 
     name = "exponential"
 
@@ -59,7 +92,23 @@ class ExponentialDecay(Schedule):
 
 class SqrtDecay(Schedule):
     """alpha = k / sqrt(epoch_num) * alpha0, with epoch_num = epoch + 1 counted from 1
-    (the first epoch uses k * alpha0)."""
+    (the first epoch uses k * alpha0).
+
+    Parameters
+    ----------
+    k : float, default 1.0
+        The constant k.
+
+    Raises
+    ------
+    ValueError
+        If `k` is not positive (TypeError if it is not a number).
+
+    Examples
+    --------
+    >>> SqrtDecay(k=1.0)(3, 0.1)     # 1 / sqrt(4) * 0.1
+    0.05
+    """
 
     name = "sqrt"
 
@@ -72,7 +121,26 @@ class SqrtDecay(Schedule):
 
 class StaircaseDecay(Schedule):
     """alpha = alpha0 / (1 + decay_rate * floor(epoch / interval)): a drop every `interval`
-    epochs (the course's fixed-interval scheduling)."""
+    epochs (the course's fixed-interval scheduling).
+
+    Parameters
+    ----------
+    decay_rate : float, default 1.0
+        How much each drop divides by.
+    interval : int, default 1000
+        Epochs between drops.
+
+    Raises
+    ------
+    ValueError
+        If `decay_rate` is negative or `interval` is less than 1.
+
+    Examples
+    --------
+    >>> schedule = StaircaseDecay(decay_rate=1.0, interval=1000)
+    >>> schedule(999, 0.1), schedule(1000, 0.1), schedule(2000, 0.1)
+    (0.1, 0.05, 0.03333333333333333)
+    """
 
     name = "staircase"
 
@@ -94,7 +162,31 @@ SCHEDULES = {
 
 
 def get_schedule(schedule):
-    """A schedule from its name (default settings), or `schedule` itself if it is callable."""
+    """A schedule from its name (default settings), or `schedule` itself if it is callable.
+
+    Parameters
+    ----------
+    schedule : str, callable or None
+        One of "constant", "inverse_time", "exponential", "sqrt", "staircase"; a callable
+        (epoch, learning_rate0) -> learning_rate; None for a constant rate.
+
+    Returns
+    -------
+    callable
+        (epoch, learning_rate0) -> learning_rate.
+
+    Raises
+    ------
+    ValueError
+        If `schedule` is an unknown name or not callable.
+
+    Examples
+    --------
+    >>> get_schedule("exponential")
+    ExponentialDecay(rate=0.95)
+    >>> get_schedule(None)(10, 0.01)
+    0.01
+    """
     if schedule is None:
         return Constant()
     if isinstance(schedule, str) and schedule in SCHEDULES:

@@ -1,0 +1,47 @@
+"""Read mlpkit's docstrings as the plain text they are written in, not as reStructuredText.
+
+The docstrings state equations and contracts in plain text with `code` in backticks: `mean_`,
+`|dtheta_i|` or `**options` would be rST links, substitutions and bold. Outside backticks,
+this hook escapes a name's trailing underscore, `|` and `**` so they show as written.
+"""
+
+import re
+
+SPANS = re.compile(r"(``.*?``|`[^`]*`)")
+TRAILING_UNDERSCORE = re.compile(r"(\w)_(?=\W|$)")
+DIRECTIVE = re.compile(r"\s*\.\. ")  # napoleon's `.. attribute:: mean_`: names stay as they are
+FIELD = re.compile(r"(\s*:[^:`]+:)(.*)")  # `:param X:` / `:ivar mean_:`: only the text after
+
+
+def escape(text: str) -> str:
+    parts = SPANS.split(text)
+    for i in range(0, len(parts), 2):  # the even parts are outside backticks
+        part = parts[i].replace("|", r"\|").replace("**", r"\*\*")
+        parts[i] = TRAILING_UNDERSCORE.sub(r"\1\\_", part)
+    return "".join(parts)
+
+
+def escape_line(line: str) -> str:
+    if DIRECTIVE.match(line):
+        return line
+    field = FIELD.fullmatch(line)
+    if field:
+        return field.group(1) + escape(field.group(2))
+    return escape(line)
+
+
+def process_docstring(app, what, name, obj, options, lines):
+    lines[:] = [escape_line(line) for line in lines]
+
+
+def skip_member(app, what, name, obj, skip, options):
+    """scikit-learn's generated metadata-routing setters are scikit-learn's to document."""
+    if re.fullmatch(r"set_\w+_request", name):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", process_docstring)
+    app.connect("autodoc-skip-member", skip_member)
+    return {"parallel_read_safe": True}
