@@ -1,11 +1,15 @@
 """Screenshots for the docs, in headless Chromium (Playwright with the system's Chromium).
 
     python docs/screenshots.py serve [--data DIR]   # docs/_static/serve.png, committed
+    python docs/screenshots.py playground           # docs/_static/playground.png, committed
     python docs/screenshots.py site OUTDIR          # pages of the built site, to look at
 
 `serve` trains a small cat model with `mlpkit train` (300 epochs, 7 hidden units, seed 0),
 starts `mlpkit serve` on a free port of 127.0.0.1, uploads one cat and one non-cat photo of the
 course's training set and photographs the page once both are classified.
+`playground` starts `mlpkit playground` on a free port of 127.0.0.1, clicks the course's flower
+preset (4 tanh units, course-planar), lets it train for `--seconds` (default 8) and
+photographs the page (1280 x 800, the PNG optimized by Pillow).
 `site` photographs the built docs (docs/_build/html): the home page, the course page, a
 gallery example and an API page.
 """
@@ -49,6 +53,19 @@ def photos(data: Path, folder: Path):
     return [cat, other]
 
 
+def start(command, *args):
+    """`mlpkit COMMAND ARGS --port 0` on 127.0.0.1: the process and the URL it prints."""
+    server = subprocess.Popen([sys.executable, "-m", "mlpkit", command, *map(str, args),
+                               "--port", "0", "--no-access-log"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in server.stdout:
+        match = re.search(r" at (http://127\.0\.0\.1:\d+)/", line)
+        if match:
+            return server, match.group(1)
+    server.wait(timeout=30)
+    raise SystemExit(f"mlpkit {command} did not start")
+
+
 def serve(data: Path, png: Path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -57,18 +74,8 @@ def serve(data: Path, png: Path):
         model = tmp / "cat.npz"
         mlpkit("train", data / "train_catvnoncat.h5", "--test", data / "test_catvnoncat.h5",
                "--epochs", 300, "--hidden", 7, "--seed", 0, "--out", model)
-        server = subprocess.Popen([sys.executable, "-m", "mlpkit", "serve", str(model),
-                                   "--port", "0", "--no-access-log"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        server, url = start("serve", model)
         try:
-            url = None
-            for line in server.stdout:
-                match = re.search(r" at (http://127\.0\.0\.1:\d+)/", line)
-                if match:
-                    url = match.group(1)
-                    break
-            if url is None:
-                raise SystemExit("mlpkit serve did not start")
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 page = browser.new_page(viewport={"width": 1100, "height": 760})
@@ -82,6 +89,30 @@ def serve(data: Path, png: Path):
             server.terminate()
             server.wait(timeout=30)
     print("wrote", png)
+
+
+def playground(png: Path, seconds: float):
+    from PIL import Image
+    from playwright.sync_api import expect, sync_playwright
+
+    server, url = start("playground")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{url}/")
+            expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=30_000)
+            page.click("button[data-preset='course-planar']")
+            page.wait_for_function("() => Number(document.getElementById('boundary')"
+                                   ".dataset.updates || 0) >= 2", timeout=60_000)
+            page.wait_for_timeout(1000 * seconds)
+            page.screenshot(path=str(png))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    Image.open(png).convert("RGB").save(png, optimize=True)
+    print("wrote", png, f"({png.stat().st_size // 1024} KB)")
 
 
 def site(out: Path):
@@ -108,11 +139,16 @@ def main():
     s.add_argument("--data", type=Path,
                    default=Path(os.environ.get("MLPKIT_DATA", DOCS.parent.parent / "shared/data")))
     s.add_argument("--out", type=Path, default=DOCS / "_static" / "serve.png")
+    g = sub.add_parser("playground")
+    g.add_argument("--seconds", type=float, default=8.0, help="of training before the picture")
+    g.add_argument("--out", type=Path, default=DOCS / "_static" / "playground.png")
     w = sub.add_parser("site")
     w.add_argument("out", type=Path)
     args = parser.parse_args()
     if args.what == "serve":
         serve(args.data, args.out)
+    elif args.what == "playground":
+        playground(args.out, args.seconds)
     else:
         site(args.out)
 

@@ -7,9 +7,9 @@ L2 (lambda = 0.3: lambda / 2m times the sum of the squared Frobenius norms of th
 cost) and inverted dropout (keep_prob = 0.5 on both hidden layers) each narrow the train-test
 gap.
 
-Run it as a script::
-
 The settings are the playground's preset `course-regularization` (`mlpkit.apps.presets`).
+
+Run it as a script::
 
     python examples/regularization.py [--out DIR] [--seed N]
 """

@@ -2,7 +2,8 @@
 
 The docstrings state equations and contracts in plain text with `code` in backticks: `mean_`,
 `|dtheta_i|` or `**options` would be rST links, substitutions and bold. Outside backticks,
-this hook escapes a name's trailing underscore, `|` and `**` so they show as written.
+this hook escapes a name's trailing underscore, `|` and `*` (`**options`, `[2, *hidden, 1]`) so
+they show as written.
 """
 
 import re
@@ -16,7 +17,7 @@ FIELD = re.compile(r"(\s*:[^:`]+:)(.*)")  # `:param X:` / `:ivar mean_:`: only t
 def escape(text: str) -> str:
     parts = SPANS.split(text)
     for i in range(0, len(parts), 2):  # the even parts are outside backticks
-        part = parts[i].replace("|", r"\|").replace("**", r"\*\*")
+        part = parts[i].replace("|", r"\|").replace("*", r"\*")
         parts[i] = TRAILING_UNDERSCORE.sub(r"\1\\_", part)
     return "".join(parts)
 
