@@ -2,8 +2,8 @@
 ==============================================================================================
 
 First the lecture's cases through `mlpkit.diagnose` (human-level error 0, then 15%). Then two
-`MLPClassifier`s on scikit-learn's 8x8 digits (1797 images, 70% to train, 30% as the dev set),
-each trained to convergence by L-BFGS (full batch, at most 500 iterations), so that every
+`MLPClassifier` models on scikit-learn's 8x8 digits (1797 images, 70% to train, 30% as the dev
+set), each trained to convergence by L-BFGS (full batch, at most 500 iterations), so that every
 training-set size is fitted as well as the model can, not as far as a budget of steps goes:
 2 hidden units, too few to fit the training set (bias), and 64 unregularized units, which fit
 it exactly (whatever gap is left is variance). `Diagnosis.of` measures each one's errors and
