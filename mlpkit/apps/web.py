@@ -119,6 +119,8 @@ class ModelCard(BaseModel):
 
 # --------------------------------------------------------------------------- the model card
 
+PRIVATE_OPTIONS = ("data", "dev", "test", "out", "resume")  # paths of the server's files
+
 
 def model_card(model, metadata=None, name="model", max_upload_bytes=MAX_UPLOAD_BYTES):
     """The ModelCard the page and GET /api/model show about `model`; `metadata`: the model file's
@@ -144,7 +146,7 @@ def model_card(model, metadata=None, name="model", max_upload_bytes=MAX_UPLOAD_B
     training = {k: recorded[k] for k in ("options", "hidden", "seed", "init") if k in recorded}
     if isinstance(training.get("options"), dict):  # the training files' paths stay private
         training["options"] = {k: v for k, v in training["options"].items()
-                               if k not in ("data", "test")}
+                               if k not in PRIVATE_OPTIONS}
     return ModelCard(
         name=name,
         classes=list(model.classes),

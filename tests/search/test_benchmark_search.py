@@ -13,7 +13,7 @@ def test_quick_search_benchmark_runs_every_mode():
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     rows = [line for line in run.stdout.splitlines() if line.startswith("| ")][1:]
-    names = [row.split(" | ")[0].lstrip("| ") for row in rows]
+    names = [row.split(" | ")[0].lstrip("| ").rstrip() for row in rows]
     assert names == [
         "mlpkit, 1 worker (BLAS on all cores)",
         "mlpkit, 1 worker x 1 BLAS thread",
