@@ -24,8 +24,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import re
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..nn.backend import np
 from ..nn.checks import check_X, check_Y
@@ -42,6 +44,7 @@ ERROR_RATE = "error rate"  # the one metric in [0, 1] with a binomial standard e
 MEAN_SQUARED_ERROR = "mean squared error"
 
 PROG = "mlpkit"
+DEFAULT_OUT = "model.npz"  # mlpkit train's model file when --out is not given
 
 # `mlpkit train` option -> the course's (and the library's) name of what it sets, for a caller
 # that applies a suggestion to its own settings (the playground's "apply")
@@ -531,26 +534,49 @@ def _num(x):
 
 def _command(argv, setting, value):
     """The `mlpkit` command of argv with `setting value` (a flag when value is True) in place
-    of any `setting ...` or `setting=...` there, else added; None without argv or value."""
+    of any `setting ...` or `setting=...` there, else added; None without argv or value. A
+    `train` command also writes its own model file, named after the change (`--out
+    model_l2-0.1.npz`), so running it keeps the diagnosed model."""
     if argv is None or setting is None or value is None:
         return None
-    new = [setting] if value is True else [setting, str(value)]
     end = argv.index("--") if "--" in argv else len(argv)
+    flag = value is True
+    words = _replaced(argv[:end], setting, [setting] if flag else [setting, str(value)], flag)
+    if words[:1] == ["train"]:
+        out = Path(_value_of(words, "--out") or DEFAULT_OUT)
+        change = "-".join([setting.lstrip("-"), *([] if flag else [str(value)])])
+        renamed = out.with_name(f"{out.stem}_{re.sub(r'[^A-Za-z0-9.-]+', '-', change)}"
+                                f"{out.suffix or '.npz'}")
+        words = _replaced(words, "--out", ["--out", str(renamed)], False)
+    return shlex.join([PROG, *words, *argv[end:]])
+
+
+def _replaced(words, option, new, flag):
+    """words with every `option ...` / `option=...` (one word for a flag) replaced by the words
+    `new`, once; `new` added at the end when the option is absent."""
     out, placed, i = [], False, 0
-    while i < end:
-        arg = argv[i]
-        if arg == setting or arg.startswith(setting + "="):
+    while i < len(words):
+        word = words[i]
+        if word == option or word.startswith(option + "="):
             if not placed:
                 out += new
                 placed = True
-            # a flag, or the --opt=value form, is one word; otherwise skip the argument too
-            i += 1 if value is True or arg != setting else 2
+            i += 1 if flag or word != option else 2
             continue
-        out.append(arg)
+        out.append(word)
         i += 1
-    if not placed:
-        out += new
-    return shlex.join([PROG, *out, *argv[end:]])
+    return out if placed else out + new
+
+
+def _value_of(words, option):
+    """The argument of the last `option X` / `option=X` in words, None when absent."""
+    found = None
+    for i, word in enumerate(words):
+        if word == option and i + 1 < len(words):
+            found = words[i + 1]
+        elif word.startswith(option + "="):
+            found = word[len(option) + 1:]
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

@@ -209,9 +209,12 @@ def test_with_run_derives_each_value_from_the_run_and_builds_its_command():
     assert by_setting["--batch-norm"].value is True
     assert by_setting["--init"].value == "he"
     assert by_setting["--l2"].command == (
-        "mlpkit train 'train cat.h5' --dev test_catvnoncat.h5 --seed 0 --l2 0.1")
-    assert by_setting["--batch-norm"].command.endswith("--seed 0 --batch-norm")
-    assert shlex.split(by_setting["--hidden"].command)[1:] == [*ARGV, "--hidden", "40,14,10"]
+        "mlpkit train 'train cat.h5' --dev test_catvnoncat.h5 --seed 0 --l2 0.1 "
+        "--out model_l2-0.1.npz")  # its own model file: the diagnosed one is kept
+    assert by_setting["--batch-norm"].command.endswith(
+        "--seed 0 --batch-norm --out model_batch-norm.npz")
+    assert shlex.split(by_setting["--hidden"].command)[1:] == [
+        *ARGV, "--hidden", "40,14,10", "--out", "model_hidden-40-14-10.npz"]
     assert by_setting[None].command is None and by_setting[None].value is None
     # typed for a program that applies them (the playground)
     assert by_setting["--hidden"].typed_value == [40, 14, 10]
@@ -223,17 +226,19 @@ def test_with_run_derives_each_value_from_the_run_and_builds_its_command():
     # the course's names in the report too
     report = str(d)
     assert "lambda 0 -> 0.1" in report and "keep_prob 1 -> 0.8" in report
-    assert "mlpkit train 'train cat.h5' --dev test_catvnoncat.h5 --seed 0 --epochs 2000" in report
+    assert ("mlpkit train 'train cat.h5' --dev test_catvnoncat.h5 --seed 0 --epochs 2000 "
+            "--out model_epochs-2000.npz") in report
 
 
 def test_with_run_replaces_the_runs_own_setting_in_place():
     run = {**RUN, "l2": 0.7, "dropout": 0.3, "optimizer": "adam", "batch_norm": True,
            "init": "he", "augment": "flip", "patience": 20}
     argv = ["train", "d.h5", "--l2", "0.7", "--dropout=0.3", "--dev", "v.h5", "--batch-norm",
-            "--optimizer", "adam", "--", "-odd name.h5"]
+            "--optimizer", "adam", "--out=runs/cat.npz", "--", "-odd name.h5"]
     variance = {s.setting: s for s in diagnose(0.01, 0.11).with_run(run, argv).suggestions}
     assert variance["--l2"].command == ("mlpkit train d.h5 --l2 7 --dropout=0.3 --dev v.h5 "
-                                        "--batch-norm --optimizer adam -- '-odd name.h5'")
+                                        "--batch-norm --optimizer adam --out runs/cat_l2-7.npz "
+                                        "-- '-odd name.h5'")
     assert shlex.split(variance["--dropout"].command)[5:7] == ["--dropout", "0.4"]
     # what the run already applies is not suggested again
     assert set(variance) == {"--l2", "--dropout", None}
