@@ -15,6 +15,7 @@ must do so under `if __name__ == "__main__":` (the workers import the script's m
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -94,10 +95,8 @@ class DecodePool:
                 self.close()
             del ring
             shm.unlink()
-            try:
+            with contextlib.suppress(BufferError):  # a view still held: unmapped when freed
                 shm.close()
-            except BufferError:  # the caller still holds a view: unmapped when it is freed
-                pass
 
     def _collect(self, busy, done, pending):
         """Wait for a result or a worker's death; a dead worker's batch goes back to pending,
@@ -147,10 +146,8 @@ class DecodePool:
 def _stop(processes, conns):
     for conn in conns:
         if conn is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):  # a worker already gone
                 conn.send(None)
-            except (OSError, ValueError):
-                pass
     for w, process in enumerate(processes):
         if process is None:
             continue

@@ -2,6 +2,7 @@
 in the training thread, a killed worker restarted once, Ctrl-C leaving no process and no
 /dev/shm segment, unreadable files skipped or refused from a worker, a /dev/shm too small."""
 
+import contextlib
 import errno
 import os
 import signal
@@ -38,11 +39,9 @@ def segments_of(pids):
     """The /dev/shm files mapped by these processes."""
     found = set()
     for pid in pids:
-        try:
+        with contextlib.suppress(psutil.Error):  # a process already gone
             found |= {m.path for m in psutil.Process(pid).memory_maps()
                       if m.path.startswith("/dev/shm/")}
-        except psutil.Error:
-            pass
     return found
 
 
