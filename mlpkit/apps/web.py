@@ -119,7 +119,7 @@ class ModelCard(BaseModel):
 
 # --------------------------------------------------------------------------- the model card
 
-PRIVATE_OPTIONS = ("data", "dev", "test", "out", "resume")  # paths of the server's files
+PRIVATE_OPTIONS = ("data", "dev", "test", "out", "resume", "argv")  # the server's files' paths
 
 
 def model_card(model, metadata=None, name="model", max_upload_bytes=MAX_UPLOAD_BYTES):
