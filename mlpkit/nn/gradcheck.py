@@ -26,6 +26,46 @@ def gradient_check(net, X, Y, epsilon=1e-7, *, l2=0.0, keep_prob=1.0, seed=None,
     statistics (training mode). `net` is unchanged. A difference below 1e-7 means the
     gradient is right. X may be any array library's (a torch tensor, ...): the costs are
     computed there, on its device, and the differences on the host.
+
+    Parameters
+    ----------
+    net : Network
+        The network to check; it is not changed (the check runs on a float64 copy).
+    X : array of shape (n_x, m)
+        The examples, one per column.
+    Y : array of shape (n_y, m)
+        The targets.
+    epsilon : float, default 1e-7
+        eps, the step of the finite differences.
+    l2 : float, default 0.0
+        lambda, the L2 regularization strength.
+    keep_prob : float or list of float, default 1.0
+        Dropout's keep probability, one value or one per hidden layer.
+    seed : int, optional
+        Draws the one dropout mask; None uses 0.
+    sample_weight : array of shape (m,), optional
+        One weight per example.
+
+    Returns
+    -------
+    float
+        The relative difference, in [0, 1] (0.0 when both gradients are zero).
+
+    Raises
+    ------
+    ValueError
+        If epsilon is not > 0, l2 is negative, keep_prob is not in (0, 1], or X, Y or
+        sample_weight are not valid for the network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.nn import Network
+    >>> rng = np.random.default_rng(0)
+    >>> X, Y = rng.standard_normal((3, 5)), np.array([[0, 1, 1, 0, 1]])
+    >>> net = Network([3, 4, 1], hidden_activation="tanh", seed=0)
+    >>> gradient_check(net, X, Y, l2=0.1) < 1e-7
+    True
     """
     epsilon = check_positive(epsilon, "epsilon")
     l2 = check_non_negative(l2, "l2")

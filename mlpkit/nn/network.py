@@ -57,13 +57,57 @@ class Cache:
 class Network:
     """An L-layer fully connected network in the course's notation.
 
-    layer_dims = [n_x, n1, ..., n_y] gives L = len(layer_dims) - 1 layers; hidden_activation is
-    one name or a list with one per hidden layer; the output activation fixes the cost:
-    sigmoid + binary cross-entropy, softmax + categorical cross-entropy, linear + squared error,
-    exponential (a = e^z) + half the Poisson deviance.
-    seed draws the initial weights: an int, a Generator, or np.random.RandomState(1), which
-    gives the course's draws (init="xavier" is its randn / sqrt(n[l-1]), "random" its
-    randn * 0.01).
+    layer_dims = [n_x, n1, ..., n_y] gives L = len(layer_dims) - 1 layers; the output
+    activation fixes the cost: sigmoid + binary cross-entropy, softmax + categorical
+    cross-entropy, linear + squared error, exponential (a = e^z) + half the Poisson deviance.
+
+    Parameters
+    ----------
+    layer_dims : list of int
+        [n_x, n[1], ..., n[L]]: the input size, then the units of each layer (at least two
+        entries, each >= 1).
+    hidden_activation : str or list of str, default "relu"
+        g[1..L-1]: one of "relu", "tanh", "sigmoid", "leaky_relu", "linear" ("identity")
+        for every hidden layer, or a list with one name per hidden layer.
+    output_activation : str, default "sigmoid"
+        g[L]: "sigmoid", "softmax", "linear" ("identity") or "exponential".
+    init : str or callable, default "he"
+        The initializer of W[l]: "he", "xavier", "glorot", "random" (randn * 0.01),
+        "zeros", or a callable (n_out, n_in, rng) -> W; b[l] starts at 0.
+    seed : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        Draws the initial weights; np.random.RandomState(1) gives the course's draws
+        (init="xavier" is its randn / sqrt(n[l-1])).
+    batch_norm : bool, default False
+        Batch normalization in each hidden layer: gamma[l] and beta[l] replace b[l].
+
+    Attributes
+    ----------
+    L : int
+        The number of layers, len(layer_dims) - 1.
+    parameters : Packed
+        {"W1", "b1", ..., "WL", "bL"}, views of one vector theta.
+    running_stats : dict
+        Batch norm's running {"mean1", "var1", ...}, used at prediction.
+    training_state : TrainingState or None
+        The last fit's state (what `fit(..., resume=True)` continues).
+
+    Raises
+    ------
+    ValueError
+        If layer_dims has fewer than two sizes or a size below 1, hidden_activation does not
+        give one name per hidden layer, an activation or init is unknown, or a softmax output
+        has fewer than 2 units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = Network([4, 5, 3], hidden_activation="tanh", output_activation="softmax",
+    ...               seed=0)
+    >>> net.L, {k: v.shape for k, v in net.parameters.items()}
+    (2, {'W1': (5, 4), 'b1': (5, 1), 'W2': (3, 5), 'b2': (3, 1)})
+    >>> AL, caches = net.forward(np.ones((4, 10)))
+    >>> AL.shape, round(float(AL[:, 0].sum()), 4)      # softmax columns sum to 1
+    ((3, 10), 1.0)
     """
 
     def __init__(
@@ -182,7 +226,17 @@ class Network:
         self._parameters.update(arrays)
 
     def astype(self, dtype):
-        """Convert parameters and running statistics to `dtype` (no copy if equal)."""
+        """Convert parameters and running statistics to `dtype` (no copy if equal).
+
+        Parameters
+        ----------
+        dtype : dtype
+            The new floating dtype, of the library the network lives in (e.g. np.float32).
+
+        Returns
+        -------
+        self : Network
+        """
         self._parameters = self._parameters.astype(dtype)
         b = self._parameters.backend
         for k, v in self.running_stats.items():
@@ -191,15 +245,36 @@ class Network:
 
     def to(self, backend, dtype=None):
         """Move the parameters (one vector theta on the device, the parameters views of it) and
-        the running statistics to `backend` (a `Backend`: library and device), in `dtype`
-        (that library's; by default the same precision). Returns self."""
+        the running statistics to `backend`, in `dtype`.
+
+        Parameters
+        ----------
+        backend : mlpkit.nn.backend.Backend
+            The array library and device to move to.
+        dtype : dtype, optional
+            That library's floating dtype; by default the same precision as now.
+
+        Returns
+        -------
+        self : Network
+        """
         self._parameters = self._parameters.to(backend, dtype)
         dtype = self._parameters.dtype
         self.running_stats = {k: backend.asarray(v, dtype) for k, v in self.running_stats.items()}
         return self
 
     def to_like(self, X):
-        """Move the network to X's library, device and dtype (`to`). Returns self."""
+        """Move the network to X's library, device and dtype (`to`).
+
+        Parameters
+        ----------
+        X : array of shape (n_x, m)
+            An array of any supported library (NumPy, CuPy, a torch tensor, ...).
+
+        Returns
+        -------
+        self : Network
+        """
         return self.to(backend_of(X), X.dtype)
 
     def _parameters_for(self, X):
@@ -222,8 +297,27 @@ class Network:
     def forward(self, X, training=False, keep_prob=None, rng=None):
         """A[0] = X;  Z[l] = W[l] A[l-1] + b[l];  A[l] = g[l](Z[l])  for l = 1..L.
 
-        training=True uses batch statistics in batch norm and, with keep_prob (one value per
-        hidden layer) and rng, inverted dropout on hidden layers. Returns A[L] and the caches."""
+        Parameters
+        ----------
+        X : array of shape (n_x, m)
+            One column per example, already checked (`predict_proba` checks it). The
+            computation runs in X's library, device and dtype.
+        training : bool, default False
+            Use each batch's statistics in batch norm (else the running ones) and apply
+            dropout.
+        keep_prob : list of float, optional
+            With training=True, inverted dropout's keep probability, one per hidden layer;
+            None for no dropout.
+        rng : Generator, optional
+            Draws the dropout masks (needed when a keep_prob is below 1).
+
+        Returns
+        -------
+        AL : array of shape (n[L], m)
+            The output A[L].
+        caches : list
+            One cache per layer, what `compute_cost` and `backward` need.
+        """
         P = self._parameters_for(X)
         L = self.L
         caches = []
@@ -260,7 +354,25 @@ class Network:
     # ------------------------------------------------------------------ cost
     def compute_cost(self, Y, caches, l2=0.0, sample_weight=None):
         """J = (1/m) sum_i L(a_i, y_i) + (lambda / 2m) sum_l ||W[l]||_F^2; with sample weights w,
-        J = sum_i w_i L(a_i, y_i) / sum_i w_i + (lambda / 2 sum_i w_i) sum_l ||W[l]||_F^2."""
+        J = sum_i w_i L(a_i, y_i) / sum_i w_i + (lambda / 2 sum_i w_i) sum_l ||W[l]||_F^2.
+
+        Parameters
+        ----------
+        Y : array of shape (n[L], m)
+            The targets, checked (0/1 labels, one-hot columns or values).
+        caches : list
+            The caches of `forward` on the same m examples.
+        l2 : float, default 0.0
+            lambda, the L2 regularization strength.
+        sample_weight : array of shape (m,), optional
+            One weight per example; None weighs them equally.
+
+        Returns
+        -------
+        float or 0-d array
+            The cost J (a 0-d array of the device's library when the computation ran
+            there).
+        """
         b = backend_of(caches[-1].Z)
         m = Y.shape[1] if sample_weight is None else b.scalar(b.xp.sum(sample_weight))
         cost = LOSSES[self.output_activation](Y, caches[-1].Z, sample_weight)
@@ -274,8 +386,25 @@ class Network:
         With sample weights w the means are weighted: column i of dZ[L] is scaled by
         m w_i / sum_j w_j, and lambda/m becomes lambda / sum_j w_j.
 
-        Returns grads {"dW1", "db1", ...} (with "dgamma1", "dbeta1", ... under batch norm),
-        packed like the parameters: grads.vector is dtheta."""
+        Parameters
+        ----------
+        AL : array of shape (n[L], m)
+            The output of `forward`.
+        Y : array of shape (n[L], m)
+            The targets.
+        caches : list
+            The caches of that `forward`.
+        l2 : float, default 0.0
+            lambda, the L2 regularization strength.
+        sample_weight : array of shape (m,), optional
+            One weight per example.
+
+        Returns
+        -------
+        grads : Packed
+            {"dW1", "db1", ...} (with "dgamma1", "dbeta1", ... under batch norm), packed like
+            the parameters: grads.vector is dtheta.
+        """
         P = self._parameters_for(AL)
         b = P.backend
         m = Y.shape[1]
@@ -314,7 +443,13 @@ class Network:
 
             W' = diag(gamma / sqrt(var + eps)) W,   b' = beta - gamma mu / sqrt(var + eps).
 
-        Copies, in the network's dtype (folded in float64), NumPy arrays on the host."""
+        Returns
+        -------
+        list of tuple of ndarray
+            [(W'[1], b'[1]), ..., (W'[L], b'[L])], W'[l] of shape (n[l], n[l-1]) and b'[l] of
+            shape (n[l], 1): copies in the network's dtype (folded in float64), NumPy arrays
+            on the host.
+        """
         P = {k: to_numpy(v) for k, v in self._parameters.items()}
         running_stats = {k: to_numpy(v) for k, v in self.running_stats.items()}
         layers = []
@@ -334,7 +469,15 @@ class Network:
     def update_running_stats(self, caches, momentum=BN_MOMENTUM):
         """Batch norm's exponentially weighted averages of mu and var, used at prediction:
         running = momentum * running + (1 - momentum) * batch (momentum=0: the batch's own
-        statistics, as full-batch training sets them)."""
+        statistics, as full-batch training sets them).
+
+        Parameters
+        ----------
+        caches : list
+            The caches of a `forward` with training=True (they hold each batch's mu and var).
+        momentum : float, default 0.9
+            The weight of the running value.
+        """
         for l in self._bn_layers():
             mu, var = caches[l - 1].batch_stats
             for key, batch_value in ((f"mean{l}", mu), (f"var{l}", var)):
@@ -344,14 +487,43 @@ class Network:
 
     # ------------------------------------------------------------------ training
     def fit(self, X, Y=None, epochs=1000, learning_rate=0.0075, **options):
-        """Train on X (n_x, m) (dense or scipy.sparse), Y (n_y, m) with mlpkit's training loop,
-        or by L-BFGS (optimizer="lbfgs"); see `mlpkit.training.fit` for the options (batch_size,
-        shuffle, optimizer, lr_schedule, l2, keep_prob,
-        sample_weight, validation_data, patience, seed, callbacks, resume, ...). Returns a
-        History; history.costs[i] is the cost of epoch i. The loop's state is kept in
-        `training_state`, which `mlpkit.save` stores and `resume=True` continues. X may be a
-        CuPy array or a torch tensor: the network moves to its device and trains there (Y and
-        the weights follow X)."""
+        """Train on X (n_x, m), Y (n_y, m) with mlpkit's training loop, or by L-BFGS
+        (optimizer="lbfgs"): `mlpkit.training.fit(self, X, Y, ...)`.
+
+        The loop's state is kept in `training_state`, which `mlpkit.save` stores and
+        `resume=True` continues. X may be a CuPy array or a torch tensor: the network moves to
+        its device and trains there (Y and the weights follow X).
+
+        Parameters
+        ----------
+        X : array of shape (n_x, m), scipy.sparse matrix, or a data source
+            The training examples, one per column (or a source of mini-batches, with Y None).
+        Y : array of shape (n_y, m), optional
+            The targets; None only when X is a source.
+        epochs : int, default 1000
+            The number of epochs in all (L-BFGS: the most iterations).
+        learning_rate : float, default 0.0075
+            alpha0, the initial learning rate.
+        **options
+            The other options of `mlpkit.training.fit`: batch_size, shuffle, optimizer,
+            lr_schedule, l2, keep_prob, sample_weight, validation_data, patience, tol, seed,
+            verbose, callback, callbacks, resume, interruptible.
+
+        Returns
+        -------
+        History
+            history.costs[i] is the cost of epoch i.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).standard_normal((2, 40))
+        >>> Y = (X[0:1] + X[1:2] > 0).astype(int)
+        >>> net = Network([2, 4, 1], seed=1)
+        >>> history = net.fit(X, Y, epochs=200, learning_rate=0.5, optimizer="adam", seed=0)
+        >>> history.epochs, history.costs[-1] < history.costs[0], net.score(X, Y) > 0.9
+        (200, True, True)
+        """
         # the loop sits above the math: nn's one import of another subpackage, made on use
         from ..training.fit import fit
 
@@ -359,15 +531,55 @@ class Network:
 
     # ------------------------------------------------------------------ prediction
     def predict_proba(self, X):
-        """A[L] for X (n_x, m), dense or scipy.sparse: probabilities for sigmoid/softmax, values
-        for a linear or exponential output."""
+        """A[L] for X (n_x, m), in prediction mode: probabilities for sigmoid/softmax, values
+        for a linear or exponential output.
+
+        Parameters
+        ----------
+        X : array of shape (n_x, m) or scipy.sparse matrix
+            One column per example.
+
+        Returns
+        -------
+        AL : array of shape (n_y, m)
+            In X's library and dtype (float64 for integer inputs).
+
+        Raises
+        ------
+        ValueError
+            If X is not 2-D with n_x rows, is empty, or holds NaN or infinity (TypeError if
+            it is not numeric).
+        """
         X = check_X(X, self.layer_dims[0])
         AL, _ = self.forward(X)
         return AL
 
     def predict(self, X):
         """Labels (n_y, m) of 0/1 for sigmoid (a > 0.5), class indices (1, m) for softmax,
-        values (n_y, m) for a linear or exponential output."""
+        values (n_y, m) for a linear or exponential output.
+
+        Parameters
+        ----------
+        X : array of shape (n_x, m) or scipy.sparse matrix
+            One column per example.
+
+        Returns
+        -------
+        array of shape (n_y, m) or (1, m)
+            int64 labels or class indices for a classifier, A[L] itself for a regressor.
+
+        Raises
+        ------
+        ValueError
+            If X is not a finite array of shape (n_x, m) (see `predict_proba`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = Network([3, 4], output_activation="softmax", seed=0)
+        >>> net.predict(np.eye(3)).shape
+        (1, 3)
+        """
         return self._labels(self.predict_proba(X))
 
     def _labels(self, AL):
@@ -379,7 +591,30 @@ class Network:
         return AL
 
     def evaluate(self, X, Y, sample_weight=None):
-        """(cost, score) on (X, Y) in prediction mode; the cost has no L2 term."""
+        """(cost, score) on (X, Y) in prediction mode; the cost has no L2 term.
+
+        Parameters
+        ----------
+        X : array of shape (n_x, m) or scipy.sparse matrix
+            One column per example.
+        Y : array of shape (n_y, m)
+            The targets (0/1 labels, one-hot columns or values, as the output requires).
+        sample_weight : array of shape (m,), optional
+            One weight per example, for weighted means.
+
+        Returns
+        -------
+        cost : float or 0-d array
+            J without the L2 term.
+        score : float
+            As `score`.
+
+        Raises
+        ------
+        ValueError
+            If X, Y or sample_weight have the wrong shape, non-finite values, or targets the
+            output activation does not take.
+        """
         X = check_X(X, self.layer_dims[0])
         b = backend_of(X)
         Y = check_Y(Y, X.shape[1], self.layer_dims[-1], self.output_activation, X.dtype,
@@ -391,13 +626,48 @@ class Network:
 
     def score(self, X, Y, sample_weight=None):
         """Accuracy for classifiers (all n_y labels right for multi-label sigmoid); R^2 for a
-        linear or exponential output (averaged over outputs, as scikit-learn's r2_score)."""
+        linear or exponential output (averaged over outputs, as scikit-learn's r2_score).
+
+        Parameters
+        ----------
+        X : array of shape (n_x, m) or scipy.sparse matrix
+            One column per example.
+        Y : array of shape (n_y, m)
+            The targets.
+        sample_weight : array of shape (m,), optional
+            One weight per example.
+
+        Returns
+        -------
+        float
+            The accuracy or R^2.
+
+        Raises
+        ------
+        ValueError
+            As `evaluate`.
+        """
         return self.evaluate(X, Y, sample_weight)[1]
 
     def score_outputs(self, AL, Y, sample_weight=None):
         """The score of outputs A[L] against targets Y, by scikit-learn's accuracy_score (on
         class indices, or on 0/1 label columns) or r2_score, on the host (arrays of another
-        library are read back once)."""
+        library are read back once).
+
+        Parameters
+        ----------
+        AL : array of shape (n_y, m)
+            The outputs A[L].
+        Y : array of shape (n_y, m)
+            The targets.
+        sample_weight : array of shape (m,), optional
+            One weight per example.
+
+        Returns
+        -------
+        float
+            The accuracy (classifiers) or R^2 (regressors).
+        """
         from sklearn.metrics import accuracy_score, r2_score  # imported when a score is asked
 
         AL, Y, sample_weight = to_numpy(AL), to_numpy(Y), to_numpy(sample_weight)
@@ -412,7 +682,13 @@ class Network:
         return float(accuracy_score(truth, predicted, sample_weight=sample_weight))
 
     def copy_state(self):
-        """A copy of the parameters and running statistics (for restoring a best epoch)."""
+        """A copy of the parameters and running statistics (for restoring a best epoch).
+
+        Returns
+        -------
+        tuple of dict
+            (parameters, running_stats), copies of the arrays, what `restore_state` takes.
+        """
         b = self._parameters.backend
         return (
             {k: b.copy(v) for k, v in self._parameters.items()},
@@ -420,7 +696,18 @@ class Network:
         )
 
     def restore_state(self, state):
-        """Put back what `copy_state` copied."""
+        """Put back what `copy_state` copied.
+
+        Parameters
+        ----------
+        state : tuple of dict
+            (parameters, running_stats), as `copy_state` returns them.
+
+        Raises
+        ------
+        ValueError
+            If the parameters' keys or shapes are not the network's, or hold NaN or infinity.
+        """
         parameters, running_stats = state
         self.parameters = parameters
         b = self._parameters.backend

@@ -14,7 +14,27 @@ class Packed(MutableMapping):
     The mapping owns its vector and its keys are fixed: assigning to a key (also through
     `update`, `setdefault` or `|=`) copies the value into that key's view, an unknown key is
     a KeyError and deleting a key is a TypeError. No operation can put an array outside the
-    vector."""
+    vector.
+
+    Parameters
+    ----------
+    arrays : dict of str to array
+        The named arrays, copied into the vector in this order.
+    dtype : dtype, optional
+        The vector's dtype; by default the arrays' common type.
+    backend : mlpkit.nn.backend.Backend, optional
+        The array library and device of the vector; by default the arrays'.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = Packed({"W1": np.ones((2, 3)), "b1": np.zeros((2, 1))})
+    >>> theta.vector.shape
+    (8,)
+    >>> theta["b1"] = [[5.0], [6.0]]      # copied into its view of the vector
+    >>> theta.vector
+    array([1., 1., 1., 1., 1., 1., 5., 6.])
+    """
 
     __slots__ = ("_backend", "_vector", "_views")
 
@@ -95,16 +115,43 @@ class Packed(MutableMapping):
         return f"Packed({{{shapes}}}, dtype={self.dtype})"
 
     def copy(self):
-        """A Packed copy with its own vector."""
+        """A Packed copy with its own vector.
+
+        Returns
+        -------
+        Packed
+        """
         return Packed(self._views, self.dtype, self._backend)
 
     def astype(self, dtype):
-        """A Packed copy in `dtype` (self when the dtype is already `dtype`)."""
+        """A Packed copy in `dtype` (self when the dtype is already `dtype`).
+
+        Parameters
+        ----------
+        dtype : dtype
+            The new dtype, of the vector's library.
+
+        Returns
+        -------
+        Packed
+        """
         return self if self.dtype == dtype else Packed(self._views, dtype, self._backend)
 
     def to(self, backend, dtype=None):
-        """A Packed copy in another array library or device (and `dtype`, the backend's
-        dtype), or self when it is already there."""
+        """A Packed copy in another array library or device (and `dtype`), or self when it is
+        already there.
+
+        Parameters
+        ----------
+        backend : mlpkit.nn.backend.Backend
+            The array library and device to copy to.
+        dtype : dtype, optional
+            The backend's dtype; by default the same precision as now.
+
+        Returns
+        -------
+        Packed
+        """
         dtype = self.dtype if dtype is None and backend == self._backend else dtype
         if backend == self._backend:
             return self.astype(dtype)
