@@ -16,10 +16,33 @@ from ..nn.checks import check_int, check_non_negative
 
 
 class LBFGS:
-    """Settings of L-BFGS-B as scikit-learn passes them: max_fun (most cost evaluations), tol
-    (scipy's gtol: stop when every |dtheta_i| of the projected gradient is at most tol) and
-    m (the number of corrections kept; scipy's maxcor). The iterations come from the caller
-    (fit's epochs, the estimators' max_iter)."""
+    """Settings of L-BFGS-B as scikit-learn passes them. The iterations come from the caller
+    (fit's epochs, the estimators' max_iter).
+
+    Parameters
+    ----------
+    max_fun : int, default 15000
+        The most cost evaluations (scipy's maxfun).
+    tol : float, default 1e-5
+        scipy's gtol: stop when every |dtheta_i| of the projected gradient is at most tol.
+    m : int, default 10
+        The number of corrections kept (scipy's maxcor).
+
+    Raises
+    ------
+    ValueError
+        If max_fun or m is not an integer >= 1, or tol is negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.nn import Network
+    >>> X = np.array([[0.0, 1.0, 2.0, 3.0]])
+    >>> net = Network([1, 1], output_activation="linear", init="zeros")
+    >>> result = LBFGS(tol=1e-10).minimize(net, X, 2 * X + 1, max_iter=50)
+    >>> [round(float(v[0, 0]), 4) for v in net.parameters.values()]      # W1, b1
+    [2.0, 1.0]
+    """
 
     name = "lbfgs"
 
@@ -29,17 +52,53 @@ class LBFGS:
         self.m = check_int(m, "m", 1)
 
     def config(self):
+        """The settings as data, which a saved training state records.
+
+        Returns
+        -------
+        dict
+            {"name": "lbfgs", "max_fun": ..., "tol": ..., "m": ...}.
+        """
         return {"name": self.name, "max_fun": self.max_fun, "tol": self.tol, "m": self.m}
 
     def __repr__(self):
         return f"LBFGS(max_fun={self.max_fun}, tol={self.tol}, m={self.m})"
 
     def minimize(self, net, X, Y, max_iter, *, l2=0.0, sample_weight=None, callback=None):
-        """Minimize J(theta) on the batch X (n_x, m), Y (n_y, m) (optional weights) from the
-        network's current parameters, for at most max_iter iterations. callback(n, cost)
-        is called after iteration n (1, 2, ...) with the cost at the new point; it may return
-        True to stop. Leaves the result in the network (its parameters, and the batch-norm
-        statistics of the full batch) and returns scipy's OptimizeResult."""
+        """Minimize J(theta) on the batch X (n_x, m), Y (n_y, m) from the network's current
+        parameters, for at most max_iter iterations.
+
+        Leaves the result in the network (its parameters, and the batch-norm statistics of the
+        full batch).
+
+        Parameters
+        ----------
+        net : Network
+            The network whose parameters theta are minimized over, in place.
+        X : array of shape (n_x, m)
+            The whole batch, checked, in the network's library and dtype.
+        Y : array of shape (n_y, m)
+            The targets, checked.
+        max_iter : int
+            The most iterations.
+        l2 : float, default 0.0
+            lambda, the L2 regularization strength.
+        sample_weight : array of shape (m,), optional
+            One weight per example.
+        callback : callable, optional
+            callback(n, cost), called after iteration n (1, 2, ...) with the cost at the new
+            point; returning True stops.
+
+        Returns
+        -------
+        scipy.optimize.OptimizeResult
+            scipy's result (x, fun, nit, message, ...).
+
+        Raises
+        ------
+        ValueError
+            If max_iter is not an integer >= 1.
+        """
         from scipy.optimize import minimize  # scipy loads only when L-BFGS runs
 
         max_iter = check_int(max_iter, "max_iter", 1)

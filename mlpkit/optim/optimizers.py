@@ -190,7 +190,37 @@ OPTIMIZERS = {
 
 
 def get_optimizer(optimizer):
-    """A fresh optimizer from its name, or the given instance itself."""
+    """A fresh optimizer from its name, or the given instance itself.
+
+    Parameters
+    ----------
+    optimizer : str or object
+        One of "gd" (or "sgd"), "momentum", "nesterov", "rmsprop", "adam" (default
+        settings); or an object with init(theta) -> state and
+        update(theta, dtheta, state, learning_rate).
+
+    Returns
+    -------
+    object
+        The optimizer.
+
+    Raises
+    ------
+    ValueError
+        If `optimizer` is an unknown name, a class, or lacks init and update.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> adam = get_optimizer("adam")
+    >>> adam
+    Adam(beta1=0.9, beta2=0.999, epsilon=1e-08)
+    >>> theta = np.array([1.0, -1.0])
+    >>> state = adam.init(theta)
+    >>> adam.update(theta, np.array([0.5, -2.0]), state, learning_rate=0.1)
+    >>> theta.round(4), state["t"]      # Adam's first step: alpha * sign(dtheta)
+    (array([ 0.9, -0.9]), 1)
+    """
     if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
         return OPTIMIZERS[optimizer]()
     if all(callable(getattr(optimizer, m, None)) for m in ("init", "update")) and not isinstance(
