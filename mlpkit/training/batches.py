@@ -24,7 +24,17 @@ from ..nn.checks import check_int, is_sparse
 
 @dataclass
 class Batch:
-    """One mini-batch in the course's layout: X (n_x, b), Y (n_y, b), optional weights (b,)."""
+    """One mini-batch in the course's layout: X (n_x, b), Y (n_y, b), optional weights (b,).
+
+    Parameters
+    ----------
+    X : array of shape (n_x, b) or scipy.sparse matrix
+        The batch's examples, one per column.
+    Y : array of shape (n_y, b)
+        Their targets.
+    sample_weight : array of shape (b,), optional
+        Their weights; None weighs them equally.
+    """
 
     X: object
     Y: object
@@ -61,7 +71,28 @@ class ArraySource:
     it. A batch is only valid until the next one is gathered.
 
     X may be a scipy.sparse matrix: its rows are then held as CSR and each batch is the CSR
-    matrix of its own rows only (transposed to (n_x, b)), never dense."""
+    matrix of its own rows only (transposed to (n_x, b)), never dense.
+
+    Parameters
+    ----------
+    X : array of shape (n_x, m) or scipy.sparse matrix
+        The examples, one per column (checked by the caller).
+    Y : array of shape (n_y, m)
+        The targets.
+    sample_weight : array of shape (m,), optional
+        One weight per example.
+    rows : array of shape (m, n_x), optional
+        X^T, C-contiguous, when the caller already holds it (see `from_rows`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> source = ArraySource(np.arange(12.0).reshape(2, 6), np.zeros((1, 6)))
+    >>> [batch.X.shape for batch in source.batches(np.arange(6), 4)]
+    [(2, 4), (2, 2)]
+    >>> source.full_batch().size
+    6
+    """
 
     def __init__(self, X, Y, sample_weight=None, rows=None):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
@@ -96,9 +127,30 @@ class ArraySource:
         return backend_of(self.X)
 
     def full_batch(self):
+        """All m examples as one batch (the arrays themselves, no copy).
+
+        Returns
+        -------
+        Batch
+        """
         return Batch(self.X, self.Y, self.sample_weight)
 
     def batches(self, order, batch_size):
+        """The mini-batches of examples order[0:b], order[b:2b], ... (the last may be smaller).
+        On the host each batch's X is a view of one reused buffer, valid until the next.
+
+        Parameters
+        ----------
+        order : array of int of shape (m,)
+            The example indices, in the order to visit them.
+        batch_size : int
+            b, the examples per batch.
+
+        Yields
+        ------
+        Batch
+            X (n_x, b), Y (n_y, b) and the batch's weights.
+        """
         rows = self._rows_for_gathering()
         w = self.sample_weight
         if is_sparse(rows):
@@ -142,6 +194,22 @@ class NoShuffle:
     name = "none"
 
     def order(self, epoch, m, rng):
+        """The examples' order in this epoch: 0, 1, ..., m - 1.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, counted from 0 over the whole run.
+        m : int
+            The number of examples.
+        rng : numpy.random.Generator
+            The loop's generator.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+            np.arange(m).
+        """
         return np.arange(m)
 
 
@@ -151,13 +219,45 @@ class ExactShuffle:
     name = "exact"
 
     def order(self, epoch, m, rng):
+        """The examples' order in this epoch: a permutation drawn from `rng`.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, counted from 0 over the whole run.
+        m : int
+            The number of examples.
+        rng : numpy.random.Generator
+            The loop's generator.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+            rng.permutation(m).
+        """
         return rng.permutation(m)
 
 
 class CourseShuffle:
     """The course's shuffling: epoch e (from 0) seeds a legacy generator with seed + 1 + e (its
     loop adds one to the seed before each epoch) and takes np.random.permutation(m), as the
-    course's `random_mini_batches` does after `np.random.seed(seed)`."""
+    course's `random_mini_batches` does after `np.random.seed(seed)`.
+
+    Parameters
+    ----------
+    seed : int
+        The course's seed, >= 0.
+
+    Raises
+    ------
+    ValueError
+        If seed is not an integer >= 0 (None included).
+
+    Examples
+    --------
+    >>> CourseShuffle(seed=0).order(epoch=0, m=5, rng=None)   # np.random.seed(1) permutation
+    array([2, 1, 4, 0, 3])
+    """
 
     name = "course"
 
@@ -165,12 +265,46 @@ class CourseShuffle:
         self.seed = check_int(seed, "seed (the course's seed, for shuffle='course')", 0)
 
     def order(self, epoch, m, rng):
+        """The examples' order in this epoch: RandomState(seed + 1 + epoch).permutation(m).
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, counted from 0 over the whole run.
+        m : int
+            The number of examples.
+        rng : object
+            Not used (the course's order depends on the seed and the epoch only).
+
+        Returns
+        -------
+        ndarray of shape (m,)
+            The permutation.
+        """
         return np.random.RandomState(self.seed + 1 + epoch).permutation(m)
 
 
 def get_shuffle(shuffle, seed=None):
     """True or "exact" -> ExactShuffle, False or "none" -> NoShuffle, "course" ->
-    CourseShuffle(seed); an object with order(epoch, m, rng) is used as it is."""
+    CourseShuffle(seed); an object with order(epoch, m, rng) is used as it is.
+
+    Parameters
+    ----------
+    shuffle : bool, str or object
+        True, "exact", False, "none", "course", or an object with order(epoch, m, rng).
+    seed : int, optional
+        The course's seed; needed for "course" only.
+
+    Returns
+    -------
+    object
+        The shuffle: an object with order(epoch, m, rng) -> the m example indices.
+
+    Raises
+    ------
+    ValueError
+        If `shuffle` is none of these, or is "course" without an integer seed >= 0.
+    """
     if shuffle is True or shuffle == "exact":
         return ExactShuffle()
     if shuffle is False or shuffle == "none":

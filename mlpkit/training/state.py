@@ -21,7 +21,35 @@ from ..nn.backend import np
 class History:
     """What happened in training: costs[i] is epoch i's cost (for full batch, the cost of
     iteration i's forward pass before its update, as the course prints it; for L-BFGS, the
-    cost after iteration i)."""
+    cost after iteration i).
+
+    Parameters
+    ----------
+    costs : list of float
+        The training cost J of each epoch.
+    learning_rates : list of float
+        The learning rate of each epoch (empty for L-BFGS).
+    val_costs : list of float
+        The validation cost of each epoch (empty without validation).
+    val_scores : list of float
+        The validation score (accuracy or R^2) of each epoch.
+    best_epoch : int, optional
+        The epoch with the lowest validation cost, under early stopping.
+    stopped_early : bool, default False
+        Whether a stopping rule ended training.
+    diverged : bool, default False
+        Whether training stopped on a non-finite cost, the best epoch's parameters restored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.nn import Network
+    >>> X = np.array([[0.0, 1.0, 2.0, 3.0]])
+    >>> net = Network([1, 1], output_activation="linear", init="zeros")
+    >>> history = net.fit(X, 2 * X, epochs=3, learning_rate=0.1)
+    >>> history.epochs, [round(c, 4) for c in history.costs], history.learning_rates
+    (3, [7.0, 2.4175, 0.8735], [0.1, 0.1, 0.1])
+    """
 
     costs: list = field(default_factory=list)
     learning_rates: list = field(default_factory=list)
@@ -38,7 +66,30 @@ class History:
 
 @dataclass
 class TrainingState:
-    """Everything a run needs, besides the network, to continue where it stopped."""
+    """Everything a run needs, besides the network, to continue where it stopped.
+
+    Parameters
+    ----------
+    epoch : int, default 0
+        Epochs done: the schedule's position.
+    learning_rate : float, optional
+        The rate now (rules such as NoImprovement(adaptive=True) change it).
+    samples_seen : int, default 0
+        The examples trained on so far.
+    optimizer : dict, optional
+        The optimizer's state, {"t": steps, name: array, ...}; None before the first run.
+    rng : numpy.random.Generator, optional
+        Draws the shuffles and dropout masks.
+    rules : dict, optional
+        Each stopping rule's bookkeeping, by the rule's name.
+    history : History, optional
+        What happened so far; a new, empty one by default.
+    config : dict, optional
+        The run's settings, as data (a resumed run must have the same).
+    last_network : tuple, optional
+        The network at the end of the last epoch when a rule then put the best epoch's
+        parameters back (`Network.copy_state`'s tuple): where a resumed run goes on from.
+    """
 
     epoch: int = 0  # epochs done: the schedule's position
     learning_rate: float = None  # the rate now (rules such as 'adaptive' change it)
@@ -55,7 +106,12 @@ class TrainingState:
     def copy(self):
         """A deep copy (arrays, generator and history included). Taken after every epoch of an
         interruptible run, so written out field by field: copy.deepcopy of the whole took 8% of
-        a digits-size epoch."""
+        a digits-size epoch.
+
+        Returns
+        -------
+        TrainingState
+        """
         new = copy.copy(self)
         new.optimizer = _copied(self.optimizer)
         new.rng = None if self.rng is None else _copied_generator(self.rng)
@@ -67,9 +123,27 @@ class TrainingState:
         return new
 
     def to_arrays(self, prefix="training"):
-        """(meta, arrays): meta is JSON-serializable, arrays maps names to NumPy arrays; nothing
-        needs pickling. Raises TypeError if the configuration holds something that is not data
-        (a callable schedule, say)."""
+        """The state as JSON data and NumPy arrays, with nothing to pickle (`from_arrays` reads
+        it back).
+
+        Parameters
+        ----------
+        prefix : str, default "training"
+            The start of the arrays' names ("training.optimizer.v", ...).
+
+        Returns
+        -------
+        meta : dict
+            JSON-serializable; each array is replaced by {"$array": its name}.
+        arrays : dict of str to ndarray
+            The arrays, by name.
+
+        Raises
+        ------
+        TypeError
+            If the state holds something that is not data (a callable schedule, say) or a
+            dict with a non-string key.
+        """
         arrays = {}
         data = {
             "epoch": self.epoch,

@@ -41,7 +41,16 @@ class Rule:
 class Patience(Rule):
     """Early stopping on the validation cost: an epoch improves when its val_cost is below the
     best by more than tol; after `patience` epochs without improvement training stops, and the
-    best epoch's parameters are restored. patience=None only records the best epoch."""
+    best epoch's parameters are restored.
+
+    Parameters
+    ----------
+    patience : int, optional
+        Epochs without improvement before stopping; None only records the best epoch
+        (history.best_epoch) and never stops.
+    tol : float, default 0.0
+        The improvement that counts.
+    """
 
     name = "patience"
 
@@ -49,11 +58,37 @@ class Patience(Rule):
         self.patience, self.tol = patience, tol
 
     def start(self, loop, memory):
+        """Set up a fresh memory (best val_cost inf, no epoch waited); a resumed one is kept.
+
+        Parameters
+        ----------
+        loop : Loop
+            The loop that starts a run.
+        memory : dict
+            This rule's bookkeeping in the training state, updated in place.
+        """
         memory.setdefault("best", math.inf)
         memory.setdefault("waited", 0)
         memory.setdefault("best_state", None)
 
     def end_epoch(self, loop, record, memory):
+        """Record an improvement (and, with a patience, copy the parameters), or count one more
+        epoch without.
+
+        Parameters
+        ----------
+        loop : Loop
+            The running loop (its network, state and history).
+        record : dict
+            The epoch's metrics; "val_cost" is used.
+        memory : dict
+            This rule's bookkeeping, updated in place.
+
+        Returns
+        -------
+        bool
+            True to stop: `patience` epochs in a row without improvement.
+        """
         if record["val_cost"] < memory["best"] - self.tol:
             memory["best"], memory["waited"] = record["val_cost"], 0
             loop.history.best_epoch = loop.state.epoch
@@ -73,7 +108,21 @@ class NoImprovement(Rule):
     by more than tol (monitor="val_score", early stopping, which also restores the best epoch's
     parameters at the end). After more than n_iter_no_change such epochs in a row training
     stops, or with adaptive=True the learning rate is divided by 5 (stopping once it is at most
-    1e-6) and the count starts again."""
+    1e-6) and the count starts again.
+
+    Parameters
+    ----------
+    n_iter_no_change : int, default 10
+        The epochs without improvement allowed.
+    tol : float, default 1e-4
+        The improvement that counts.
+    monitor : {"loss", "val_score"}, default "loss"
+        The training cost, or the validation score (early stopping).
+    adaptive : bool, default False
+        Divide the learning rate by 5 at a plateau instead of stopping.
+    verbose : bool, default False
+        Print scikit-learn's messages (scores, plateaus).
+    """
 
     name = "no_improvement"
 
@@ -83,6 +132,16 @@ class NoImprovement(Rule):
         self.adaptive, self.verbose = adaptive, verbose
 
     def start(self, loop, memory):
+        """Set up a fresh memory, keeping a resumed one's counts; with monitor="val_score",
+        the starting parameters are the best so far.
+
+        Parameters
+        ----------
+        loop : Loop
+            The loop that starts a run.
+        memory : dict
+            This rule's bookkeeping in the training state, updated in place.
+        """
         memory.setdefault("count", 0)
         if self.monitor == "val_score":
             memory.setdefault("scores", [])
@@ -95,6 +154,23 @@ class NoImprovement(Rule):
             memory.pop("best_state", None)
 
     def end_epoch(self, loop, record, memory):
+        """Count the epoch as an improvement or not; at a plateau stop, or (adaptive) divide the
+        learning rate by 5.
+
+        Parameters
+        ----------
+        loop : Loop
+            The running loop (its network, state and history).
+        record : dict
+            The epoch's metrics; "cost", or "val_score" with monitor="val_score".
+        memory : dict
+            This rule's bookkeeping, updated in place.
+
+        Returns
+        -------
+        bool
+            True to stop.
+        """
         if self.monitor == "val_score":
             score = record["val_score"]
             memory["scores"].append(score)
@@ -138,7 +214,13 @@ class NoImprovement(Rule):
 
 class InverseScaling(Rule):
     """scikit-learn's 'invscaling' rate: after each epoch, alpha = alpha0 / (t + 1)^power_t with
-    t the examples seen so far."""
+    t the examples seen so far.
+
+    Parameters
+    ----------
+    power_t : float, default 0.5
+        The exponent.
+    """
 
     name = "invscaling"
 
@@ -146,6 +228,22 @@ class InverseScaling(Rule):
         self.power_t = power_t
 
     def end_epoch(self, loop, record, memory):
+        """Set the state's learning rate for the next epoch.
+
+        Parameters
+        ----------
+        loop : Loop
+            The running loop (its learning_rate0 and state).
+        record : dict
+            The epoch's metrics (not used).
+        memory : dict
+            This rule's bookkeeping (not used).
+
+        Returns
+        -------
+        bool
+            False: this rule never stops training.
+        """
         loop.state.learning_rate = loop.learning_rate0 / (loop.state.samples_seen + 1) ** (
             self.power_t
         )

@@ -9,7 +9,26 @@ from .batches import closing_batches
 
 class Validation:
     """Validation data (X (n_x, m), Y (n_y, m), optional weights), checked once; calling it on
-    the network gives {"val_cost", "val_score"} in prediction mode."""
+    the network gives {"val_cost", "val_score"} in prediction mode.
+
+    Parameters
+    ----------
+    X : array of shape (n_x, m)
+        The validation examples, checked, in the training data's library and dtype.
+    Y : array of shape (n_y, m)
+        Their targets, checked.
+    sample_weight : array of shape (m,), optional
+        One weight per example.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.nn import Network
+    >>> net = Network([2, 1], init="zeros")            # predicts 0.5 everywhere
+    >>> metrics = Validation(np.ones((2, 4)), np.array([[0.0, 1.0, 1.0, 1.0]]))(net)
+    >>> round(float(metrics["val_cost"]), 4), metrics["val_score"]      # log 2, 1 of 4 right
+    (0.6931, 0.25)
+    """
 
     def __init__(self, X, Y, sample_weight=None):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
@@ -41,7 +60,15 @@ class SourceValidation:
     the (weighted) mean over all examples; the score is `Network.score_outputs`, the function
     `Validation` uses in memory, on the outputs and targets gathered batch by batch (2 n_y
     floats per example: 16 bytes for two classes in float64, against 98 KB of 128 x 128 RGB
-    floats)."""
+    floats).
+
+    Parameters
+    ----------
+    source : object
+        A source of mini-batches (see `mlpkit.training.batches`).
+    batch_size : int, optional
+        The examples per batch; by default about 16 MB of floats, and at least 8 batches.
+    """
 
     def __init__(self, source, batch_size=None):
         self.source = source
