@@ -49,32 +49,99 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
         optimizer="gd", lr_schedule=None, l2=0.0, keep_prob=1.0, sample_weight=None,
         validation_data=None, patience=None, tol=0.0, seed=None, verbose=0, callback=None,
         callbacks=(), resume=False, interruptible=False):
-    """Fit `net` to X (n_x, m), dense or scipy.sparse, and Y (n_y, m) (or to a source of
-    mini-batches given as X, with Y None) and return a History.
-
-    batch_size: None = full batch, 1 = stochastic, else mini-batches in a new order every
-    epoch: shuffle=True draws a permutation from the generator seeded by `seed`, False keeps
-    the data's order, "course" takes the course's np.random.seed(seed + 1 + epoch) permutation.
-    optimizer: "gd", "momentum", "nesterov", "rmsprop", "adam", or an optimizer instance; or
-    "lbfgs" / `mlpkit.optim.lbfgs.LBFGS(max_fun=, tol=)`: L-BFGS on the full batch for at most
-    `epochs` iterations (history.costs[i]: the cost after iteration i), with l2, sample_weight,
-    validation_data, verbose, callback and interruptible; it refuses the options of the
-    stochastic loop (batch_size, lr_schedule, patience, tol, callbacks, resume, keep_prob < 1).
-    lr_schedule: a name from mlpkit.optim.schedules, a schedule instance or a callable
-    (epoch, learning_rate0) -> rate. l2: lambda. keep_prob: dropout's keep probability, one
-    value or one per hidden layer. sample_weight: one weight per example (weighted means).
-    validation_data=(Xv, Yv) or (Xv, Yv, wv), or a source, records val_costs and val_scores
-    (a source's are accumulated over its mini-batches, see SourceValidation); with patience,
-    training stops when the validation cost has not improved by more than tol for `patience`
-    epochs, and the best epoch's parameters are restored. seed: shuffling and dropout masks.
-    verbose=1 prints the cost every 100 epochs; callback(epoch, history) is called after each
-    epoch and may return True to stop; callbacks: objects with on_epoch_end(loop).
+    """Fit `net` to X (n_x, m) and Y (n_y, m) (or to a source of mini-batches given as X, with Y
+    None) and return a History.
 
     The run's state (optimizer moments and step, epochs done, generator, early-stopping
-    bookkeeping) is left in net.training_state. resume=True continues it, from the end of the
-    last fit or from a file `mlpkit.load` read, up to `epochs` epochs in all, with the same
-    settings: the result equals one uninterrupted fit bit for bit. interruptible=True makes
-    Ctrl-C put back the end of the last completed epoch and raise TrainingInterrupted.
+    bookkeeping) is left in net.training_state, which resume=True continues.
+
+    Parameters
+    ----------
+    net : Network
+        The network, trained in place (moved to X's library, device and dtype).
+    X : array of shape (n_x, m), scipy.sparse matrix, or a data source
+        The examples, one per column, or a source of mini-batches.
+    Y : array of shape (n_y, m), optional
+        The targets; None only when X is a source.
+    epochs : int, default 1000
+        The epochs in all (with resume, counting those done); L-BFGS: the most iterations.
+    learning_rate : float, default 0.0075
+        alpha0, the initial learning rate.
+    batch_size : int, optional
+        None for full batch, 1 for stochastic, else mini-batches in a new order every epoch.
+    shuffle : bool or str, default True
+        True draws a permutation from the generator seeded by `seed`, False keeps the data's
+        order, "course" takes the course's np.random.seed(seed + 1 + epoch) permutation.
+    optimizer : str or object, default "gd"
+        "gd", "momentum", "nesterov", "rmsprop", "adam", or an optimizer instance; or "lbfgs"
+        / `mlpkit.optim.LBFGS(max_fun=, tol=)`: L-BFGS on the full batch (history.costs[i]:
+        the cost after iteration i), which refuses the options of the stochastic loop
+        (batch_size, lr_schedule, patience, tol, callbacks, resume, keep_prob < 1).
+    lr_schedule : str, callable or None, default None
+        A name from `mlpkit.optim.schedules`, a schedule instance or a callable
+        (epoch, learning_rate0) -> rate; None keeps the rate constant.
+    l2 : float, default 0.0
+        lambda, the L2 regularization strength.
+    keep_prob : float or list of float, default 1.0
+        Dropout's keep probability, one value or one per hidden layer.
+    sample_weight : array of shape (m,), optional
+        One weight per example (weighted means).
+    validation_data : tuple or data source, optional
+        (X_val, Y_val), (X_val, Y_val, weights) or a source; records history.val_costs and
+        val_scores (a source's accumulated over its mini-batches, see SourceValidation).
+    patience : int, optional
+        With validation_data: stop when the validation cost has not improved by more than
+        tol for `patience` epochs, and restore the best epoch's parameters.
+    tol : float, default 0.0
+        The improvement of the validation cost that counts, for patience.
+    seed : int, optional
+        Seeds the shuffles and dropout masks (and is the course's seed for "course").
+    verbose : int, default 0
+        1 prints the cost every 100 epochs.
+    callback : callable, optional
+        callback(epoch, history), called after each epoch; True stops.
+    callbacks : sequence of object, default ()
+        Objects with on_epoch_end(loop), True to stop.
+    resume : bool, default False
+        Continue net.training_state (from the end of the last fit, or from a file
+        `mlpkit.load` read) up to `epochs` epochs in all, with the same settings: the result
+        equals one uninterrupted fit bit for bit.
+    interruptible : bool, default False
+        Ctrl-C puts back the end of the last completed epoch, leaves its state in
+        net.training_state and raises TrainingInterrupted.
+
+    Returns
+    -------
+    History
+        history.costs[i] is the cost of epoch i.
+
+    Raises
+    ------
+    ValueError
+        If a setting is out of range, the data do not fit the network, patience is given
+        without validation_data, L-BFGS is given an option it refuses, or resume finds no
+        state or different settings.
+    TypeError
+        If Y is None and X is not a data source.
+    DivergenceError
+        If the cost or the parameters become non-finite (without early stopping to fall back
+        on); the network and its training state are left as they were before the call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.nn import Network
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((2, 60))
+    >>> Y = (X[0:1] > 0).astype(int)
+    >>> net = Network([2, 3, 1], seed=0)
+    >>> history = fit(net, X[:, :40], Y[:, :40], epochs=20, learning_rate=0.05,
+    ...               batch_size=10, optimizer="adam", seed=0,
+    ...               validation_data=(X[:, 40:], Y[:, 40:]), patience=5)
+    >>> len(history.costs) == len(history.val_costs) == len(history.val_scores)
+    True
+    >>> net.training_state.epoch == history.epochs
+    True
     """
     source = _source(net, X, Y, sample_weight)
     epochs = check_int(epochs, "epochs", 1)

@@ -15,14 +15,47 @@ from .state import TrainingState
 def run_lbfgs(net, source, max_iter, state=None, *, lbfgs=None, l2=0.0, validation=None,
               log=None, callback=None, interruptible=False):
     """Minimize the full-batch cost of `net` on `source` (its `full_batch()`) with L-BFGS for at
-    most max_iter iterations from the current parameters; returns scipy's OptimizeResult.
+    most max_iter iterations from the current parameters.
 
-    `state` (a TrainingState, new if None) records the iterations: history.costs[i] is the cost
-    after iteration i, with val_costs / val_scores when `validation(net)` is given; state.epoch
-    counts the iterations. log(n, record) and callback(n, history) (True to stop) are called
-    after each iteration n = 0, 1, .... A non-finite result restores the parameters and raises
-    DivergenceError; Ctrl-C with interruptible=True restores the last completed iteration and
-    raises TrainingInterrupted."""
+    Parameters
+    ----------
+    net : Network
+        The network, trained in place (moved to the source's library, device and dtype).
+    source : object
+        A source that can give its `full_batch()`, e.g. an `ArraySource`.
+    max_iter : int
+        The most iterations.
+    state : TrainingState, optional
+        Records the iterations (new if None): history.costs[i] is the cost after iteration
+        i, and state.epoch counts the iterations.
+    lbfgs : LBFGS, optional
+        The solver's settings; LBFGS() by default.
+    l2 : float, default 0.0
+        lambda, the L2 regularization strength.
+    validation : callable, optional
+        validation(net) -> {"val_cost", "val_score"}, recorded in the history after each
+        iteration.
+    log : callable, optional
+        log(n, record), called after each iteration n = 0, 1, ....
+    callback : callable, optional
+        callback(n, history), called after each iteration; True stops.
+    interruptible : bool, default False
+        Ctrl-C restores the last completed iteration and raises TrainingInterrupted.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        scipy's result.
+
+    Raises
+    ------
+    ValueError
+        If the source's n_features is not the network's n_x, or max_iter is not >= 1.
+    DivergenceError
+        If the result is not finite; the parameters and the state are restored first.
+    TrainingInterrupted
+        On Ctrl-C when interruptible.
+    """
     lbfgs = LBFGS() if lbfgs is None else lbfgs
     if source.n_features != net.layer_dims[0]:
         raise ValueError(

@@ -38,7 +38,13 @@ class DivergenceError(FloatingPointError, ValueError):
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training: the network and the training state were put back to the end of
-    the last completed epoch (`epochs_done`), so they can be saved and resumed exactly."""
+    the last completed epoch (`epochs_done`), so they can be saved and resumed exactly.
+
+    Parameters
+    ----------
+    epochs_done : int
+        The epochs completed before the interruption (the state's epoch).
+    """
 
     def __init__(self, epochs_done):
         super().__init__(f"training interrupted after {epochs_done} completed epochs")
@@ -47,8 +53,33 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 def train_step(net, batch, optimizer, optimizer_state, learning_rate, l2=0.0, keep_prob=None,
                rng=None):
-    """One gradient step on `batch`; returns the batch's cost before the update (on a device:
-    a 0-d array left there)."""
+    """One gradient step on `batch`: forward, cost, backward, the optimizer's update of theta (and
+    batch norm's running statistics).
+
+    Parameters
+    ----------
+    net : Network
+        The network, updated in place.
+    batch : Batch
+        X (n_x, b), Y (n_y, b) and optional weights, in the network's library and dtype.
+    optimizer : object
+        An optimizer of `mlpkit.optim` (or one with its update method).
+    optimizer_state : dict
+        The optimizer's state, advanced in place.
+    learning_rate : float
+        alpha for this step.
+    l2 : float, default 0.0
+        lambda, the L2 regularization strength.
+    keep_prob : list of float, optional
+        Dropout's keep probability per hidden layer; None for no dropout.
+    rng : Generator, optional
+        Draws the dropout masks.
+
+    Returns
+    -------
+    float or 0-d array
+        The batch's cost before the update (on a device: a 0-d array left there).
+    """
     AL, caches = net.forward(batch.X, training=True, keep_prob=keep_prob, rng=rng)
     cost = net.compute_cost(batch.Y, caches, l2, batch.sample_weight)
     grads = net.backward(AL, batch.Y, caches, l2, batch.sample_weight)
@@ -72,6 +103,56 @@ class Loop:
     best epoch's parameters (early stopping), training stops there with a warning; otherwise
     the network and the state are restored to what they were before `run` and
     DivergenceError is raised.
+
+    Parameters
+    ----------
+    net : Network
+        The network to train.
+    optimizer : str or object, default "gd"
+        A name or an optimizer instance (see `mlpkit.optim.get_optimizer`).
+    learning_rate : float, default 0.0075
+        alpha0, the initial learning rate.
+    schedule : callable, optional
+        schedule(epoch, learning_rate0) -> the epoch's rate; None uses the state's rate.
+    rate_scale : float, default 1.0
+        A factor on every step's rate.
+    batch_size : int, optional
+        The examples per mini-batch; None (or m or more) for full batch.
+    shuffle : bool, str or object, default True
+        The order of the examples each epoch (see `get_shuffle`).
+    seed : int, optional
+        The course's seed, for shuffle="course".
+    l2 : float, default 0.0
+        lambda, the L2 regularization strength.
+    keep_prob : list of float, optional
+        Dropout's keep probability, one per hidden layer; None (or all 1) for no dropout.
+    rules : sequence of Rule, default ()
+        Stopping rules (`mlpkit.training.stopping`), applied after each epoch.
+    validation : callable, optional
+        validation(net) -> {"val_cost", "val_score"}, e.g. a `Validation`.
+    callbacks : sequence of object, default ()
+        Objects with on_epoch_end(loop), True to stop.
+    log : callable, optional
+        log(loop, record), called after each epoch with its metrics.
+    interruptible : bool, default False
+        Ctrl-C puts back the end of the last completed epoch and raises TrainingInterrupted.
+
+    Raises
+    ------
+    ValueError
+        If the optimizer or the shuffle is unknown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.nn import Network
+    >>> from mlpkit.training import ArraySource
+    >>> X = np.array([[0.0, 1.0, 2.0, 3.0]])
+    >>> net = Network([1, 1], output_activation="linear", init="zeros")
+    >>> loop = Loop(net, optimizer="momentum", learning_rate=0.1, batch_size=2, shuffle=False)
+    >>> history = loop.run(ArraySource(X, 2 * X), epochs=5, state=loop.new_state(seed=0))
+    >>> history.epochs, loop.state.epoch, loop.state.samples_seen, loop.state.optimizer["t"]
+    (5, 5, 20, 10)
     """
 
     def __init__(self, net, *, optimizer="gd", learning_rate=0.0075, schedule=None,
@@ -101,7 +182,19 @@ class Loop:
         return self.state.history
 
     def new_state(self, seed=None, **fields):
-        """A state for a fresh run: the optimizer's initial state, a generator from `seed`."""
+        """A state for a fresh run: the optimizer's initial state, a generator from `seed`.
+
+        Parameters
+        ----------
+        seed : int, optional
+            Seeds the run's generator (shuffles, dropout masks).
+        **fields
+            Other fields of the `TrainingState` (learning_rate defaults to learning_rate0).
+
+        Returns
+        -------
+        TrainingState
+        """
         fields.setdefault("learning_rate", self.learning_rate0)
         return TrainingState(
             optimizer=self.optimizer.init(self.net.parameters.vector),
@@ -110,8 +203,34 @@ class Loop:
         )
 
     def run(self, source, epochs, state):
-        """Train until `state.epoch` reaches `epochs` (or a rule or callback stops it); returns
-        the history. `state` is updated in place and kept as `self.state`."""
+        """Train until `state.epoch` reaches `epochs` (or a rule or callback stops it).
+
+        Parameters
+        ----------
+        source : object
+            A source of mini-batches, e.g. an `ArraySource`; the network moves to its library,
+            device and dtype.
+        epochs : int
+            The epochs in all, counting those the state has done.
+        state : TrainingState
+            The run's state, updated in place and kept as `self.state`.
+
+        Returns
+        -------
+        History
+            state.history.
+
+        Raises
+        ------
+        ValueError
+            If the source's n_features is not the network's n_x, an epoch gives no examples, or
+            the optimizer state does not fit theta.
+        DivergenceError
+            If the cost or the parameters become non-finite and no rule holds the best epoch
+            (the network and state are restored to their values before the call).
+        TrainingInterrupted
+            On Ctrl-C when interruptible.
+        """
         net = self.net
         if source.n_features != net.layer_dims[0]:
             raise ValueError(
