@@ -98,12 +98,40 @@ class Diagnosis:
     `metric` (a regressor's "mean squared error"), values >= 0 in the metric's units, with
     `tolerance` in the same units and no `n_dev`.
 
-    `baseline`, optional, is (train, dev): the error rates of always predicting the training
-    set's most frequent class. When the two differ, the sets' class balance differs, and part
-    of a dev gap comes from that rather than from overfitting: the report says so.
+    Parameters
+    ----------
+    train_error : float
+        The training set's error.
+    dev_error : float
+        The dev set's error.
+    human_error : float, default 0.0
+        Human-level error, the stand-in for the Bayes error.
+    test_error : float, optional
+        The test set's error, for the dev-overfit gap.
+    n_dev : int, optional
+        The number of dev examples (error rates only): a gap must also exceed two binomial
+        standard errors of the dev error.
+    tolerance : float, default 0.02
+        The size a gap must exceed to be high, in the metric's units.
+    metric : str, default "error rate"
+        The error's name; any other than "error rate" is a metric >= 0, not a rate.
+    baseline : tuple of float, optional
+        (train, dev): the error rates of always predicting the training set's most frequent
+        class. When the two differ, the sets' class balance differs, and part of a dev gap
+        comes from that rather than from overfitting: the report says so.
+    suggestions : sequence of Suggestion or dict, optional
+        The remedies; computed from the verdict when not given (`with_run` fills in values
+        and commands from a run).
 
-    `suggestions` is computed from the verdict when not given; `with_run` fills in values and
-    commands from a run."""
+    Raises
+    ------
+    ValueError
+        If an error is not finite or below 0 (or, for an error rate, above 1), the tolerance
+        is out of range, n_dev is not an integer >= 1, or n_dev or baseline is given for a
+        metric that is not an error rate.
+    TypeError
+        If metric is not a non-empty string.
+    """
 
     train_error: float
     dev_error: float
@@ -188,7 +216,17 @@ class Diagnosis:
         return self.tolerance if self.noise is None else max(self.tolerance, self.noise)
 
     def is_high(self, gap):
-        """Whether a gap exceeds the threshold (by more than rounding)."""
+        """Whether a gap exceeds the threshold (by more than rounding).
+
+        Parameters
+        ----------
+        gap : float or None
+            A gap such as `variance`; None (a gap not measured) is not high.
+
+        Returns
+        -------
+        bool
+        """
         return gap is not None and _exceeds(gap, self.threshold)
 
     @property
@@ -207,8 +245,19 @@ class Diagnosis:
         return HIGH_VARIANCE if self.high_variance else NEITHER
 
     def undecided(self):
-        """The gaps (name, value) over the tolerance that the dev set is too small to tell from
-        noise."""
+        """The gaps over the tolerance that the dev set is too small to tell from noise.
+
+        Returns
+        -------
+        list of tuple
+            (name, gap) pairs, e.g. ("variance", 0.04); empty without n_dev.
+
+        Examples
+        --------
+        >>> d = diagnose(0.05, 0.09, n_dev=100)      # two standard errors: 5.7 points
+        >>> d.verdict, [name for name, gap in d.undecided()]
+        ('neither', ['avoidable bias', 'variance'])
+        """
         return [(name, gap) for name, gap in self._gaps()
                 if _exceeds(gap, self.tolerance) and not self.is_high(gap)]
 
@@ -257,16 +306,43 @@ class Diagnosis:
     def with_run(self, options=None, argv=None, settings=None):
         """This diagnosis with the suggestions of a known run.
 
-        options: the run's options as `mlpkit train` records them (keys hidden, epochs,
-        optimizer, l2, dropout, augment, patience, batch_norm, init; a missing key is taken as
-        the option left out). Each value is derived from them: lambda 0 -> 0.1, lambda x -> 10x;
-        dropout 0 -> 0.2, d -> d + 0.1; hidden sizes and epochs doubled; remedies the run
-        already applies (adam, flip, batch norm, He, early stopping) are left out; for high
-        bias, a run's own lambda becomes lambda / 10 and its dropout d / 2.
-        argv: the run's `mlpkit` arguments (sys.argv[1:], "train" first); each command is them
-        with the one option replaced, or added, shell-quoted.
-        settings: the options the caller can apply (e.g. a page without augmentation); the
-        suggestions for others are left out. None: all."""
+        Parameters
+        ----------
+        options : dict, optional
+            The run's options as `mlpkit train` records them (keys hidden, epochs, optimizer,
+            l2, dropout, augment, patience, batch_norm, init; a missing key is taken as the
+            option left out). Each value is derived from them: lambda 0 -> 0.1, lambda x ->
+            10x; dropout 0 -> 0.2, d -> d + 0.1; hidden sizes and epochs doubled; remedies the
+            run already applies (adam, flip, batch norm, He, early stopping) are left out; for
+            high bias, a run's own lambda becomes lambda / 10 and its dropout d / 2.
+        argv : list of str, optional
+            The run's `mlpkit` arguments (sys.argv[1:], "train" first); each command is them
+            with the one option replaced, or added, shell-quoted.
+        settings : collection of str, optional
+            The options the caller can apply (keys of SETTINGS, e.g. a page without
+            augmentation); the suggestions for others are left out. None: all.
+
+        Returns
+        -------
+        Diagnosis
+            A copy with the new suggestions.
+
+        Raises
+        ------
+        TypeError
+            If options is not a dict or argv not a list of strings.
+        ValueError
+            If settings names an unknown option, or options holds sizes, epochs, l2 or
+            dropout that are not numbers.
+
+        Examples
+        --------
+        >>> d = diagnose(0.02, 0.11, human_error=0.01)
+        >>> s = d.with_run({"hidden": [20], "l2": 0.0}, ["train", "--hidden", "20"]).suggestions
+        >>> s[0].remedy, s[0].command
+        ('L2 regularization: lambda 0 -> 0.1',
+         'mlpkit train --hidden 20 --l2 0.1 --out model_l2-0.1.npz')
+        """
         if options is not None and not isinstance(options, dict):
             raise TypeError(f"options must be a dict of the run's options; got {options!r}")
         if argv is not None and (isinstance(argv, str)
@@ -315,9 +391,15 @@ class Diagnosis:
 
     # ------------------------------------------------------------------ reports
     def to_dict(self):
-        """A JSON-safe dict: verdict, the errors, the gaps (None where not measured),
-        suggestions (dicts remedy, setting, value, command), and metric, n_dev, tolerance,
-        threshold, baseline ({"train", "dev"} or None), notes."""
+        """The diagnosis as JSON-safe data (`from_dict` reads it back).
+
+        Returns
+        -------
+        dict
+            verdict, the errors, the gaps (None where not measured), suggestions (dicts
+            remedy, setting, value, command), and metric, n_dev, tolerance, threshold,
+            baseline ({"train", "dev"} or None), notes.
+        """
         return {
             "verdict": self.verdict,
             "train_error": self.train_error,
@@ -400,12 +482,53 @@ class Diagnosis:
 
 def diagnose(train_error, dev_error, *, human_error=0.0, test_error=None, n_dev=None,
              tolerance=0.02, metric=ERROR_RATE, baseline=None):
-    """The `Diagnosis` of these errors: error rates in [0, 1] (metric "error rate"), or
-    values >= 0 of another metric (e.g. "mean squared error") with tolerance in its units.
-    avoidable_bias = train - human, variance = dev - train, dev_overfit = test - dev; a gap is
-    high above tolerance and, with n_dev dev examples, two binomial standard errors of the dev
-    error. baseline: (train, dev) error rates of always predicting the training set's most
-    frequent class, for the report (see `Diagnosis`)."""
+    """The `Diagnosis` of these errors: avoidable_bias = train - human, variance = dev - train,
+    dev_overfit = test - dev; a gap is high above tolerance and, with n_dev dev examples, two
+    binomial standard errors of the dev error.
+
+    Parameters
+    ----------
+    train_error : float
+        The training set's error: an error rate in [0, 1] (metric "error rate"), or a value
+        >= 0 of another metric (e.g. "mean squared error").
+    dev_error : float
+        The dev set's error.
+    human_error : float, default 0.0
+        Human-level error, the stand-in for the Bayes error.
+    test_error : float, optional
+        The test set's error, for the dev-overfit gap.
+    n_dev : int, optional
+        The number of dev examples (error rates only).
+    tolerance : float, default 0.02
+        The size a gap must exceed to be high, in the metric's units.
+    metric : str, default "error rate"
+        The error's name.
+    baseline : tuple of float, optional
+        (train, dev) error rates of always predicting the training set's most frequent class,
+        for the report.
+
+    Returns
+    -------
+    Diagnosis
+        Its verdict, gaps, notes and suggestions; str() gives the report.
+
+    Raises
+    ------
+    ValueError
+        If an error, the tolerance, n_dev or baseline is out of range (see `Diagnosis`).
+    TypeError
+        If metric is not a non-empty string.
+
+    Examples
+    --------
+    >>> d = diagnose(0.15, 0.16, human_error=0.01)
+    >>> d.verdict, round(d.avoidable_bias, 4), round(d.variance, 4)
+    ('high bias', 0.14, 0.01)
+    >>> [s.setting for s in d.suggestions][:3]
+    ['--hidden', '--epochs', '--optimizer']
+    >>> diagnose(0.02, 0.11, human_error=0.01).verdict
+    'high variance'
+    """
     return Diagnosis(train_error, dev_error, human_error, test_error, n_dev=n_dev,
                      tolerance=tolerance, metric=metric, baseline=baseline)
 
