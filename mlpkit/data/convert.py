@@ -26,8 +26,46 @@ def convert_image_folder(folder, out, image_size=64, *, prefix="train", strict=F
     Decoding runs on `workers` threads. An unreadable image is skipped with a warning (`warn`),
     or is an error under strict=True. The file is written under a temporary name in the same
     folder and renamed at the end, so `out` is either absent (or its old contents) or
-    complete. progress(n) is called with the number of images done (read or skipped: m in
-    all). Returns a summary dict."""
+    complete.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder of class folders (see `list_image_folder`).
+    out : str or Path
+        The HDF5 file to write (its parent folder is created if missing).
+    image_size : int, default 64
+        s: each image is resized (stretched) to s x s.
+    prefix : str, default "train"
+        The datasets' prefix: `<prefix>_set_x`, `<prefix>_set_y`, `<prefix>_set_paths`.
+    strict : bool, default False
+        If True an unreadable image raises ValueError; else it is skipped with a warning.
+    workers : int, optional
+        Decoding processes (`ImageFolderSource`'s; default one per CPU, 0: this thread).
+    shuffle : bool, default True
+        Store the images in a random order; False keeps the folder's order.
+    seed : int, default 0
+        The seed of that order.
+    warn : callable, optional
+        warn(message) reports a skipped image; default `warnings.warn`.
+    progress : callable, optional
+        progress(n) is called with the number of images just done (read or skipped: m in
+        all).
+
+    Returns
+    -------
+    summary : dict
+        "images" (stored), "skipped", "classes" (list of str), "image_size", "chunk_images"
+        (images per HDF5 chunk), "bytes" (the file's size) and "path" (`out` as a Path).
+
+    Raises
+    ------
+    FileNotFoundError
+        If `folder` does not exist.
+    ValueError
+        As `list_image_folder`; if a class folder holds no readable image; or if an image is
+        unreadable under `strict`. `out` is then left as it was.
+    """
     import h5py
 
     source = ImageFolderSource(folder, image_size, workers=workers, strict=strict, warn=warn,

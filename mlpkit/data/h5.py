@@ -14,7 +14,14 @@ def _env_data_dir() -> Path:
 
 
 def data_dir() -> Path:
-    """Directory holding the shared data sets: $MLPKIT_DATA, default ../shared/data (from CWD)."""
+    """Directory holding the shared data sets: $MLPKIT_DATA, default ../shared/data (from CWD).
+
+    Returns
+    -------
+    folder : Path
+        The folder, as given (relative paths are relative to the working directory); it is
+        not checked to exist.
+    """
     return _env_data_dir()
 
 

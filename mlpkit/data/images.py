@@ -52,7 +52,42 @@ def decode_image(data: bytes, image_size: int = 64, name: str = "image") -> np.n
 
     For data from strangers (uploads): only UPLOAD_FORMATS are decoded, and an image of more
     than `Image.MAX_IMAGE_PIXELS` pixels is refused before decoding (Pillow itself only warns
-    up to twice that). Raises ValueError that starts with `name` and says what was wrong.
+    up to twice that).
+
+    Parameters
+    ----------
+    data : bytes
+        The contents of a JPEG, PNG, GIF, BMP or WebP file.
+    image_size : int, default 64
+        s, the side of the square image returned.
+    name : str, default "image"
+        What error messages call the image (e.g. the uploaded file's name).
+
+    Returns
+    -------
+    image : ndarray of shape (s, s, 3), uint8
+        The image in RGB, resized (stretched) to s x s.
+
+    Raises
+    ------
+    ValueError
+        Starting with `name`: the data is not an image in a supported format, is corrupt or
+        truncated, or has more than `Image.MAX_IMAGE_PIXELS` pixels; or `image_size` is not
+        an integer >= 1.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> png = io.BytesIO()
+    >>> Image.new("RGB", (40, 20), (255, 0, 0)).save(png, format="PNG")
+    >>> image = decode_image(png.getvalue(), image_size=8)
+    >>> image.shape, image.dtype, image[0, 0].tolist()
+    ((8, 8, 3), dtype('uint8'), [255, 0, 0])
+    >>> decode_image(b"not an image", name="upload.jpg")
+    Traceback (most recent call last):
+        ...
+    ValueError: upload.jpg: not an image in a supported format (JPEG, PNG, GIF, BMP, WebP)
     """
     image_size = _check_size(image_size)
     try:
@@ -87,6 +122,26 @@ def load_image(path, image_size: int = 64) -> np.ndarray:
 
     EXIF orientation is applied, transparency is composited on white, any mode becomes RGB;
     resampling is LANCZOS. Non-square images are stretched, not cropped.
+
+    Parameters
+    ----------
+    path : str or Path
+        The image file (any format Pillow reads).
+    image_size : int, default 64
+        s, the side of the square image returned.
+
+    Returns
+    -------
+    image : ndarray of shape (s, s, 3), uint8
+        The image in RGB.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` is not a file.
+    ValueError
+        If the file cannot be read as an image (the message names it), or `image_size` is
+        not an integer >= 1.
     """
     image_size = _check_size(image_size)
     path = Path(path)
@@ -99,8 +154,41 @@ def list_image_folder(path) -> tuple[list[str], dict[str, list[Path]]]:
     """(class names, {class: sorted image files}) of a folder with one subfolder per class.
 
     Class folders are the sorted non-hidden subfolders; the files of a class are those directly
-    inside its folder with an image extension (jpg/jpeg/png/bmp/gif/webp, any case). Raises
-    FileNotFoundError or a ValueError that says what is missing."""
+    inside its folder with an image extension (jpg/jpeg/png/bmp/gif/webp, any case). No file is
+    opened.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder of class folders.
+
+    Returns
+    -------
+    classes : list of str
+        The class folders' names, sorted.
+    files : dict of str to list of Path
+        The image files of each class, sorted (a class may have none).
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If `path` is not a directory, has fewer than 2 class folders, or no class folder
+        holds an image file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ["cat/a.jpg", "cat/b.PNG", "cat/notes.txt", "dog/c.png"]:
+    ...         (Path(tmp) / name).parent.mkdir(exist_ok=True)
+    ...         (Path(tmp) / name).touch()
+    ...     classes, files = list_image_folder(tmp)
+    ...     classes, {c: [p.name for p in files[c]] for c in classes}
+    (['cat', 'dog'], {'cat': ['a.jpg', 'b.PNG'], 'dog': ['c.png']})
+    """
     root = Path(path)
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such directory")
@@ -130,13 +218,42 @@ def load_image_folder(path, image_size: int = 64, strict: bool = False,
                       warn: Callable[[str], object] | None = None, workers: int | None = None):
     """Load a folder with one subfolder per class (sorted names) of image files.
 
-    Returns (images uint8 (m, s, s, 3), labels int64 (m,), classes, paths). Files directly
-    inside each class folder with extension jpg/jpeg/png/bmp/gif/webp (any case) are read as
-    by `load_image`; hidden class folders (".name") are ignored. An unreadable file raises
-    ValueError if `strict`, else it is skipped and reported through `warn(msg)`
-    (default `warnings.warn`). Decoded by `workers` processes (`ImageFolderSource`'s; default:
-    one per CPU from POOL_MIN_IMAGES images on, else the calling thread); the result does not
-    depend on them.
+    Files directly inside each class folder with extension jpg/jpeg/png/bmp/gif/webp (any case)
+    are read as by `load_image`; hidden class folders (".name") are ignored. The result does
+    not depend on the number of workers.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder of class folders (see `list_image_folder`).
+    image_size : int, default 64
+        s: each image is resized (stretched) to s x s.
+    strict : bool, default False
+        If True an unreadable file raises ValueError; else it is skipped with a warning.
+    warn : callable, optional
+        warn(message) reports a skipped file; default `warnings.warn`.
+    workers : int, optional
+        Processes decoding the images (`ImageFolderSource`'s); 0 decodes in the calling
+        thread. Default: one per CPU from POOL_MIN_IMAGES images on, else 0.
+
+    Returns
+    -------
+    images : ndarray of shape (m, s, s, 3), uint8
+        The readable images, class by class.
+    labels : ndarray of shape (m,), int64
+        The index in `classes` of each image's folder.
+    classes : list of str
+        The class folders' names, sorted.
+    paths : list of str
+        The file of each image.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        As `list_image_folder`; if a class folder holds no readable image; if a file is
+        unreadable under `strict`; or if `image_size` is not an integer >= 1.
     """
     from .sources import ImageFolderSource
 
@@ -170,8 +287,38 @@ def load_dataset(path, image_size: int = 64, strict: bool = False,
                  warn: Callable[[str], object] | None = None):
     """Load a class-folder directory or a course HDF5 file.
 
-    Returns (images, labels (m,), classes, paths); paths is None for HDF5. HDF5 images are
-    returned at their stored size, not resized to `image_size`: the caller compares.
+    HDF5 images are returned at their stored size, not resized to `image_size`: the caller
+    compares.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder of class folders (read by `load_image_folder`) or an HDF5 file (read by
+        `load_h5`).
+    image_size : int, default 64
+        The side images of a folder are resized to.
+    strict : bool, default False
+        For a folder: an unreadable file raises instead of being skipped.
+    warn : callable, optional
+        For a folder: warn(message) reports a skipped file; default `warnings.warn`.
+
+    Returns
+    -------
+    images : ndarray of shape (m, h, w, 3) or (m, h, w), uint8
+        The images (grayscale (m, h, w) only from an HDF5 file).
+    labels : ndarray of shape (m,), int64
+        Their class indices.
+    classes : list of str
+        The class names.
+    paths : list of str or None
+        Each image's file; None for an HDF5 file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        As `load_image_folder` or `load_h5`.
     """
     path = Path(path)
     if not path.exists():

@@ -171,7 +171,23 @@ class Standardizer:
         return X if np.issubdtype(X.dtype, np.floating) else X.astype(np.float64)
 
     def fit(self, X) -> Standardizer:
-        """Learn mean_ and var_ (each (n_x, 1), float64) from X of shape (n_x, m)."""
+        """Learn mean_ and var_ (each (n_x, 1), float64) from X of shape (n_x, m).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_x, m)
+            The training examples, one per column.
+
+        Returns
+        -------
+        self : Standardizer
+            This standardizer, fitted.
+
+        Raises
+        ------
+        ValueError
+            If `X` is not two-dimensional, has no example, or holds NaN or infinite values.
+        """
         X = self._as_float(X)
         if X.shape[1] == 0:
             raise ValueError("cannot fit a Standardizer on 0 examples")
@@ -191,7 +207,30 @@ class Standardizer:
         every example seen so far (after `fit`, its examples too), so a data set too big for
         memory is standardized in one streaming pass. Chan et al.'s pairwise update of the count,
         mean and sum of squared deviations, in float64; equal to `fit` on all the batches at
-        once up to rounding (constant features exactly as in `fit`)."""
+        once up to rounding (constant features exactly as in `fit`).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_x, b)
+            The next batch of examples, one per column; an empty batch (b = 0) changes nothing.
+
+        Returns
+        -------
+        self : Standardizer
+            This standardizer, with the statistics of every example seen.
+
+        Raises
+        ------
+        ValueError
+            If `X` is not two-dimensional or holds NaN or infinite values.
+
+        Examples
+        --------
+        >>> X = np.array([[1.0, 2.0, 3.0, 6.0]])
+        >>> streamed = Standardizer().partial_fit(X[:, :1]).partial_fit(X[:, 1:])
+        >>> streamed.mean_.ravel(), streamed.var_.ravel(), streamed.n_samples_seen_
+        (array([3.]), array([3.5]), 4)
+        """
         X = self._as_float(X)
         if X.shape[1] == 0:
             return self
@@ -225,7 +264,23 @@ class Standardizer:
         return self
 
     def transform(self, X) -> np.ndarray:
-        """Return (X - mean_) / sqrt(var_) using the fitted (training) statistics."""
+        """Return (X - mean_) / sqrt(var_) using the fitted (training) statistics.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_x, m)
+            Examples with the features the standardizer was fitted on.
+
+        Returns
+        -------
+        X_std : ndarray of shape (n_x, m)
+            The standardized examples, in X's float dtype (float64 for integer input).
+
+        Raises
+        ------
+        ValueError
+            If the standardizer is not fitted, or `X` is not two-dimensional with n_x rows.
+        """
         if self.mean_ is None:
             raise ValueError("Standardizer is not fitted; call fit(X_train) first")
         X = self._as_float(X)
@@ -236,7 +291,23 @@ class Standardizer:
         return (X - self.mean_.astype(X.dtype)) / self.scale_.astype(X.dtype)
 
     def fit_transform(self, X) -> np.ndarray:
-        """fit(X) then transform(X)."""
+        """fit(X) then transform(X).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_x, m)
+            The training examples, one per column.
+
+        Returns
+        -------
+        X_std : ndarray of shape (n_x, m)
+            `X` standardized with its own statistics.
+
+        Raises
+        ------
+        ValueError
+            As `fit`.
+        """
         return self.fit(X).transform(X)
 
 

@@ -30,7 +30,13 @@ def cpu_count() -> int:
 
 def available_memory() -> int | None:
     """Bytes of memory available to new allocations without swapping (Linux's MemAvailable:
-    free memory plus the page cache the kernel can drop), or None where it is unknown."""
+    free memory plus the page cache the kernel can drop), or None where it is unknown.
+
+    Returns
+    -------
+    nbytes : int or None
+        The bytes available; None where neither /proc/meminfo nor sysconf tells.
+    """
     with contextlib.suppress(OSError, StopIteration, ValueError), open("/proc/meminfo") as f:
         line = next(line for line in f if line.startswith("MemAvailable:"))
         return int(line.split()[1]) * 1024
@@ -62,6 +68,27 @@ class BlockShuffle:
     memory, the exact shuffle (`shuffle=True`) costs nothing.
 
     Draws from the loop's generator only, so a run resumes bit for bit.
+
+    Parameters
+    ----------
+    block_size : int, default 256
+        Consecutive examples per block.
+    buffer_blocks : int, default 16
+        Blocks per shuffle window.
+
+    Raises
+    ------
+    ValueError
+        If either is not an integer >= 1.
+
+    Examples
+    --------
+    >>> shuffle = BlockShuffle(block_size=3, buffer_blocks=2)
+    >>> order = shuffle.order(0, 12, np.random.default_rng(0))
+    >>> sorted(order.tolist()) == list(range(12))     # each example once
+    True
+    >>> [sorted(set((order[i : i + 6] // 3).tolist())) for i in (0, 6)]  # blocks per window
+    [[0, 2], [1, 3]]
     """
 
     def __init__(self, block_size: int = 256, buffer_blocks: int = 16):
@@ -78,6 +105,22 @@ class BlockShuffle:
         return f"BlockShuffle(block_size={self.block_size}, buffer_blocks={self.buffer_blocks})"
 
     def order(self, epoch, m, rng):
+        """This epoch's order of the m examples: the blocks permuted, then each window shuffled.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch (unused: the order comes from `rng` alone).
+        m : int
+            The number of examples.
+        rng : numpy.random.Generator
+            The loop's generator, the only source of randomness.
+
+        Returns
+        -------
+        order : ndarray of shape (m,), int64
+            A permutation of 0..m-1.
+        """
         size = self.block_size
         blocks = rng.permutation(-(-m // size))
         starts = blocks * size
@@ -161,8 +204,24 @@ def prefetched(make, depth, name="mlpkit-prefetch"):
 def evaluate_source(net, source, batch_size=None):
     """(cost, score) of `net` on a source, in prediction mode, accumulated over its mini-batches
     (in the data's order): the cost without L2, and accuracy (classifiers) or R^2 (a linear
-    output), as `Network.evaluate` gives them on the same data held in memory. batch_size None:
-    batches of about 16 MiB of floats."""
+    output), as `Network.evaluate` gives them on the same data held in memory.
+
+    Parameters
+    ----------
+    net : Network
+        The network to evaluate.
+    source : source
+        Examples with targets (a streaming source or any source of the loop's interface).
+    batch_size : int, optional
+        Examples per batch; default batches of about 16 MiB of floats.
+
+    Returns
+    -------
+    cost : float
+        The mean cost over the source's examples, without L2.
+    score : float
+        Accuracy (classifiers) or R^2 (a linear output).
+    """
     values = SourceValidation(source, batch_size)(net)
     return values["val_cost"], values["val_score"]
 
@@ -170,7 +229,24 @@ def evaluate_source(net, source, batch_size=None):
 def predict_source(net, source, batch_size=None):
     """(A[L] (n_y, k), index (k,)): the network's outputs for the examples of a source, in the
     data's order, and their positions in the source (k < m when a source skipped unreadable
-    examples). batch_size None: batches of about 16 MiB of floats."""
+    examples).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    source : source
+        The examples (targets not needed).
+    batch_size : int, optional
+        Examples per batch; default batches of about 16 MiB of floats.
+
+    Returns
+    -------
+    AL : ndarray of shape (n_y, k)
+        The network's outputs, one column per example.
+    index : ndarray of shape (k,), int64
+        The position in the source of each column.
+    """
     m = source.n_examples
     if batch_size is None:
         batch_size = evaluation_batch_size(source)

@@ -32,9 +32,35 @@ def make_flower(m: int = 400, noise: float = 0.2, seed=1):
     """The course's planar "flower": two classes of m/2 points on the petals r = 4 sin(4t).
 
     Class j (0 or 1), drawn in this order: t = linspace(3.12 j, 3.12 (j+1), N) +
-    noise*randn(N), r = 4 sin(4t) + noise*randn(N), point (r sin t, r cos t). Returns X (2, m)
-    and Y (1, m), both float64. seed=np.random.RandomState(1) gives the course's data set
-    (its `load_planar_dataset()`).
+    noise*randn(N), r = 4 sin(4t) + noise*randn(N), point (r sin t, r cos t).
+    seed=np.random.RandomState(1) gives the course's data set (its `load_planar_dataset()`).
+
+    Parameters
+    ----------
+    m : int, default 400
+        The number of points, even (m/2 per class).
+    noise : float, default 0.2
+        The standard deviation of the noise on t and r.
+    seed : int, None, numpy.random.Generator or numpy.random.RandomState, default 1
+        The random draws (see the module's docstring).
+
+    Returns
+    -------
+    X : ndarray of shape (2, m), float64
+        The points, one per column.
+    Y : ndarray of shape (1, m), float64
+        Their classes, 0 for the first m/2 points, 1 for the rest.
+
+    Raises
+    ------
+    ValueError
+        If `m` is not an even number >= 2.
+
+    Examples
+    --------
+    >>> X, Y = make_flower(m=6, seed=0)
+    >>> X.shape, Y
+    ((2, 6), array([[0., 0., 0., 1., 1., 1.]]))
     """
     if m < 2 or m % 2:
         raise ValueError(f"m must be an even number >= 2, got {m}")
@@ -54,7 +80,29 @@ def make_moons(m: int = 300, noise: float = 0.2, seed=None):
     """Two interleaving half circles, scikit-learn's `make_moons(n_samples=m, noise=noise)`, in
     the course's layout: X (2, m), Y (1, m) float64. seed=np.random.RandomState(3) gives the
     course's data set (its `load_dataset()`: np.random.seed(3), then make_moons drawing from the
-    global legacy generator)."""
+    global legacy generator).
+
+    Parameters
+    ----------
+    m : int, default 300
+        The number of points (class 1 gets the extra one when m is odd).
+    noise : float, default 0.2
+        The standard deviation of the gaussian noise added to the points.
+    seed : int, None, numpy.random.Generator or numpy.random.RandomState, optional
+        The random draws (see the module's docstring); None: fresh ones.
+
+    Returns
+    -------
+    X : ndarray of shape (2, m), float64
+        The points, one per column.
+    Y : ndarray of shape (1, m), float64
+        Their classes, 0 or 1.
+
+    Raises
+    ------
+    ValueError
+        If `m` < 2.
+    """
     from sklearn.datasets import make_moons as sklearn_moons
 
     if m < 2:
@@ -173,6 +221,25 @@ def make_house_prices(m: int = 200, seed: int = 0):
     per 40 m^2; zip-code wealth index ~ U(0, 1); walkability score ~ U(0, 100).
     Ground truth, price in units of 100k:
     y = HOUSE_PRICE_BIAS + HOUSE_PRICE_WEIGHTS . x + N(0, HOUSE_PRICE_NOISE^2).
+
+    Parameters
+    ----------
+    m : int, default 200
+        The number of houses.
+    seed : int, default 0
+        The seed of the NumPy Generator that draws them.
+
+    Returns
+    -------
+    X : ndarray of shape (4, m), float64
+        The features, one house per column, rows in the order of HOUSE_FEATURES.
+    Y : ndarray of shape (1, m), float64
+        The prices, in units of 100k.
+
+    Raises
+    ------
+    ValueError
+        If `m` < 1.
     """
     if m < 1:
         raise ValueError(f"m must be >= 1, got {m}")

@@ -11,7 +11,36 @@ from pathlib import Path
 def atomic_write(path, write) -> Path:
     """Write `path` with write(f), f a binary file: into a fresh temporary file in the same
     folder (created if missing), fsync it, then os.replace it over `path`. On any failure the
-    temporary file is removed and `path` keeps its old contents. Returns `path` as a Path."""
+    temporary file is removed and `path` keeps its old contents.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    write : callable
+        write(f) writes the contents to `f`, a binary file open for writing; it may also
+        write the file by its name, `f.name`.
+
+    Returns
+    -------
+    path : Path
+        `path`, written.
+
+    Raises
+    ------
+    IsADirectoryError
+        If `path` is a directory.
+    Exception
+        Whatever `write` raises, after the temporary file is removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = atomic_write(Path(tmp) / "sub" / "notes.txt", lambda f: f.write(b"hello"))
+    ...     path.name, path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+    ('notes.txt', b'hello', ['notes.txt'])
+    """
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a directory; expected a file path")

@@ -128,8 +128,36 @@ def save(model, path, metadata=None):
     """Write `model` (a Network, an ImageClassifier or an mlpkit estimator) to the .npz file
     `path`, atomically (`files.atomic_write`); a missing parent folder is created.
 
-    `metadata` is an optional JSON-serializable dict kept in the file (see `read_metadata`).
-    Returns the path written.
+    Parameters
+    ----------
+    model : Network, ImageClassifier, MLPClassifier or MLPRegressor
+        The model; a Network's training state (when it has one) is saved with it.
+    path : str or Path
+        The file to write (conventionally `.npz`).
+    metadata : dict, optional
+        JSON-serializable data kept in the file (see `read_metadata`).
+
+    Returns
+    -------
+    path : Path
+        The path written.
+
+    Raises
+    ------
+    TypeError
+        If `model` is not of a kind above, or `metadata` is not a JSON-serializable dict.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> net = Network([3, 4, 1], seed=0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save(net, Path(tmp) / "model.npz", metadata={"note": "demo"})
+    ...     loaded = load(path)
+    ...     read_metadata(path)["metadata"]
+    {'note': 'demo'}
+    >>> loaded.layer_dims, np.array_equal(loaded.parameters["W1"], net.parameters["W1"])
+    ([3, 4, 1], True)
     """
     arrays = _file_arrays(model, metadata)
     return atomic_write(path, lambda f: np.savez(f, **arrays))
@@ -196,7 +224,28 @@ def _codec(kind):
 
 
 def read_metadata(path):
-    """The JSON header of the model file `path` (format, versions, kind, state, metadata)."""
+    """The JSON header of the model file `path` (format, versions, kind, state, metadata).
+
+    The arrays are not read, so this is cheap even for a big model.
+
+    Parameters
+    ----------
+    path : str or Path
+        A model file written by `save`.
+
+    Returns
+    -------
+    header : dict
+        "format", "format_version", "mlpkit_version", "kind" (the model's class name),
+        "state" (what rebuilds it) and "metadata" (the dict given to `save`, or {}).
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ModelFileError
+        If `path` is not a readable mlpkit model file.
+    """
     return _read(path, arrays=False)[0]
 
 
@@ -206,7 +255,34 @@ def load(path, device=None, backend=None):
 
     A model loads on the host (NumPy), whatever device it was saved from; device= ("cuda",
     "cuda:1", "cpu") and backend= ("torch", "cupy"; by default torch when installed) put a
-    Network onto that device (`Network.to`), its training state following when it resumes."""
+    Network onto that device (`Network.to`), its training state following when it resumes.
+
+    Parameters
+    ----------
+    path : str or Path
+        A model file written by `save`.
+    device : str, optional
+        The device to put a Network on ("cpu", "cuda", "cuda:1", ...); default the host.
+    backend : str, optional
+        The array library for that device ("numpy", "torch" or "cupy").
+
+    Returns
+    -------
+    model : Network, ImageClassifier, MLPClassifier or MLPRegressor
+        The model as saved (a Network with its training state, if it had one).
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ModelFileError
+        If `path` is a truncated, damaged, foreign or too new file, or unsafe (Python objects).
+    ValueError
+        If `device` or `backend` is unknown or cannot go together, or would move a model
+        that is not a Network off the host.
+    ImportError
+        If the library `device` or `backend` needs is not installed.
+    """
     if device is not None or backend is not None:
         target = backend_for(device, backend)
         model = load(path)

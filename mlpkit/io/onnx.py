@@ -94,6 +94,25 @@ def to_onnx(model, path=None):
     an int64 0/1 indicator (N, n_labels)) and `probabilities` (N, n_classes), as predict and
     predict_proba; an MLPRegressor gives `variable` (N, n_outputs); an ImageClassifier takes
     uint8 `images` (N, s, s, 3) and gives `label` (the class index) and `probabilities`.
+
+    Parameters
+    ----------
+    model : Network, ImageClassifier, MLPClassifier or MLPRegressor
+        The fitted model to export.
+    path : str or Path, optional
+        Where to write the `.onnx` file; by default nothing is written.
+
+    Returns
+    -------
+    proto : onnx.ModelProto
+        The model, checked by `onnx.checker.check_model`.
+
+    Raises
+    ------
+    ImportError
+        If the onnx package is not installed (the extra `mlpkit[onnx]`).
+    TypeError
+        If `model` is not of a kind above.
     """
     onnx = _import_onnx()
     spec = spec_of(model)

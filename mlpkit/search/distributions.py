@@ -76,12 +76,42 @@ class _ScaledUniform(_Distribution):
 
     def zoom(self, values, margin=0.1):
         """The same distribution over the exponents r = exponent(x) of `values`, padded by
-        margin x the old exponent width."""
+        margin x the old exponent width.
+
+        Parameters
+        ----------
+        values : array_like of float
+            Values of the hyperparameter (e.g. those of the best trials), at least one.
+        margin : float, default 0.1
+            The padding on each side, a fraction in [0, 1] of the current exponent range.
+
+        Returns
+        -------
+        zoomed : same type as self
+            The distribution over [min(r) - pad, max(r) + pad], kept inside [lo, hi].
+
+        Raises
+        ------
+        ValueError
+            If `values` is empty, not finite or outside the scale's range, or `margin` is not
+            in [0, 1].
+        """
         return type(self)(*_zoomed_interval(self._exponent(values), self.lo, self.hi, margin))
 
 
 class Uniform(_ScaledUniform):
-    """x ~ U[lo, hi] (for hyperparameters that act linearly, e.g. keep_prob)."""
+    """x ~ U[lo, hi] (for hyperparameters that act linearly, e.g. keep_prob).
+
+    Parameters
+    ----------
+    lo, hi : float
+        The range, lo < hi.
+
+    Raises
+    ------
+    ValueError
+        If lo >= hi or either is not a finite number.
+    """
 
     _what = "Uniform"
 
@@ -100,7 +130,29 @@ class Uniform(_ScaledUniform):
 
 class LogUniform(_ScaledUniform):
     """a = 10^r,  r ~ U[lo, hi]: the learning rate's scale. lo and hi are exponents:
-    LogUniform(-4, 0) samples a in [0.0001, 1], as many values in [0.0001, 0.001] as in [0.1, 1]."""
+    LogUniform(-4, 0) samples a in [0.0001, 1], as many values in [0.0001, 0.001] as in [0.1, 1].
+
+    Parameters
+    ----------
+    lo, hi : float
+        The exponents of the range [10^lo, 10^hi], lo < hi.
+
+    Raises
+    ------
+    ValueError
+        If lo >= hi or either is not a finite number.
+
+    Examples
+    --------
+    >>> learning_rate = LogUniform(-4, -1)
+    >>> learning_rate.bounds
+    (0.0001, 0.1)
+    >>> a = learning_rate.rvs(size=4, random_state=0)     # the same seed, the same values
+    >>> a.round(5)
+    array([0.00443, 0.01398, 0.00643, 0.00431])
+    >>> learning_rate.zoom([0.001, 0.003])                # around the best trials' values
+    LogUniform(10^[-3.3, -2.22288])
+    """
 
     _what = "LogUniform (exponents: a = 10^r, r in [lo, hi])"
 
@@ -124,7 +176,26 @@ class LogUniform(_ScaledUniform):
 class OneMinusLogUniform(_ScaledUniform):
     """beta = 1 - 10^r,  r ~ U[lo, hi] (hi <= 0): an averaging beta's scale, where 1/(1 - beta)
     is the window averaged over. OneMinusLogUniform(-3, -1) samples beta in [0.9, 0.999], as
-    many in [0.9, 0.99] as in [0.99, 0.999]."""
+    many in [0.9, 0.99] as in [0.99, 0.999].
+
+    Parameters
+    ----------
+    lo, hi : float
+        The exponents of 1 - beta's range [10^lo, 10^hi], lo < hi <= 0.
+
+    Raises
+    ------
+    ValueError
+        If lo >= hi, hi > 0, or either is not a finite number.
+
+    Examples
+    --------
+    >>> beta1 = OneMinusLogUniform(-3, -1)
+    >>> beta1.bounds
+    (0.9, 0.999)
+    >>> beta1.rvs(size=3, random_state=0).round(4)
+    array([0.9875, 0.9731, 0.9839])
+    """
 
     _what = "OneMinusLogUniform (exponents: beta = 1 - 10^r, r in [lo, hi])"
 
@@ -154,7 +225,26 @@ class OneMinusLogUniform(_ScaledUniform):
 
 
 class IntUniform(_Distribution):
-    """n ~ uniform over the integers lo, lo + 1, ..., hi (both included): hidden units, layers."""
+    """n ~ uniform over the integers lo, lo + 1, ..., hi (both included): hidden units, layers.
+
+    Parameters
+    ----------
+    lo, hi : int
+        The smallest and largest value, lo <= hi.
+
+    Raises
+    ------
+    ValueError
+        If lo > hi or either is not an integer.
+
+    Examples
+    --------
+    >>> hidden = IntUniform(8, 64)
+    >>> hidden.rvs(size=4, random_state=0)
+    array([52, 55, 61,  8])
+    >>> hidden.zoom([20, 30])
+    IntUniform(14, 36)
+    """
 
     def __init__(self, lo, hi):
         lo, hi = (check_number(v, f"IntUniform: {name}", integer=True)
@@ -172,14 +262,56 @@ class IntUniform(_Distribution):
         return self.lo, self.hi
 
     def zoom(self, values, margin=0.1):
-        """The integers spanned by `values`, padded by margin x the old width (rounded outward)."""
+        """The integers spanned by `values`, padded by margin x the old width (rounded outward).
+
+        Parameters
+        ----------
+        values : array_like of int
+            Values of the hyperparameter (e.g. those of the best trials), at least one.
+        margin : float, default 0.1
+            The padding on each side, a fraction in [0, 1] of hi - lo.
+
+        Returns
+        -------
+        zoomed : IntUniform
+            The integers of [min - pad, max + pad], kept inside [lo, hi].
+
+        Raises
+        ------
+        ValueError
+            If `values` is empty or not finite, or `margin` is not in [0, 1].
+        """
         lo, hi = _zoomed_interval(values, self.lo, self.hi, margin)
         return IntUniform(math.floor(lo), math.ceil(hi))
 
 
 class Choice(_Distribution):
     """One of `options`, each with probability 1/len(options) (an activation, an optimizer,
-    a list of layer sizes, ...)."""
+    a list of layer sizes, ...).
+
+    Parameters
+    ----------
+    options : iterable
+        The values to choose from (not a string), at least one.
+
+    Attributes
+    ----------
+    options : list
+        The options.
+
+    Raises
+    ------
+    ValueError
+        If `options` is a string, not iterable, or empty.
+
+    Examples
+    --------
+    >>> activation = Choice(["relu", "tanh", "sigmoid"])
+    >>> activation.rvs(random_state=0)
+    'relu'
+    >>> activation.zoom(["tanh", "relu", "tanh"])
+    Choice(['relu', 'tanh'])
+    """
 
     def __init__(self, options):
         if isinstance(options, (str, bytes)) or not hasattr(options, "__iter__"):
@@ -201,7 +333,20 @@ class Choice(_Distribution):
         return out
 
     def zoom(self, values, margin=None):
-        """The options that occur among `values` (in their original order); margin is unused."""
+        """The options that occur among `values` (in their original order); margin is unused.
+
+        Parameters
+        ----------
+        values : sequence
+            Values of the hyperparameter (e.g. those of the best trials).
+        margin : object, optional
+            Ignored (the other distributions' zoom takes it).
+
+        Returns
+        -------
+        zoomed : Choice
+            A Choice of those options; all of them if none occurs.
+        """
         kept = [option for option in self.options if any(_same(option, v) for v in values)]
         return Choice(kept or self.options)
 
@@ -214,7 +359,25 @@ def _same(a, b):
 
 
 def check_space(space):
-    """The search space as {name: distribution}; a list or tuple becomes Choice(list)."""
+    """The search space as {name: distribution}; a list or tuple becomes Choice(list).
+
+    Parameters
+    ----------
+    space : dict
+        {name: distribution or list of options}; a distribution is anything with
+        rvs(size, random_state) (the ones here, or scipy.stats').
+
+    Returns
+    -------
+    space : dict
+        {name: distribution}, in the order given.
+
+    Raises
+    ------
+    ValueError
+        If `space` is not a non-empty dict, a name is not a string, or an entry is neither
+        a distribution nor a list or tuple of options.
+    """
     if not isinstance(space, dict) or not space:
         raise ValueError("space must be a non-empty dict {name: distribution or list of options}")
     checked = {}

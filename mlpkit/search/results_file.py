@@ -48,7 +48,35 @@ def _key_default(obj):
 
 class ResultsFile:
     """An append-only CSV of trial rows at `path` (created with its parent folder on the first
-    row). A truncated last line (a crash while writing it) is dropped when the file is opened."""
+    row). A truncated last line (a crash while writing it) is dropped when the file is opened.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file; an existing one is read (and continued).
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+
+    Raises
+    ------
+    ValueError
+        If an existing file is not an mlpkit results file (no header with a "key" column, or
+        a line with another number of cells than the header).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     results = ResultsFile(Path(tmp) / "results.csv")
+    ...     row = results.record(1, 0, {"l2": 0.01}, {"dev_score": 0.9, "seconds": 2.5},
+    ...                          status="ok", worker="host-1")
+    ...     reopened = ResultsFile(Path(tmp) / "results.csv")    # as a rerun reads it
+    ...     row["key"], reopened.get(row["key"]) == row, len(reopened)
+    ('r1-t0-...', True, 1)
+    """
 
     def __init__(self, path):
         self.path = Path(path)
@@ -64,17 +92,57 @@ class ResultsFile:
         return len(self._rows)
 
     def get(self, key):
-        """The row recorded under `key` (None if there is none)."""
+        """The row recorded under `key` (None if there is none).
+
+        Parameters
+        ----------
+        key : str
+            A trial's key, "r<round>-t<index>-<hash of its parameters>".
+
+        Returns
+        -------
+        row : dict or None
+            The row as read back from the file.
+        """
         return self._rows.get(key)
 
     def rows(self):
-        """Every row, in the order written (each key once: the first row recorded for it)."""
+        """Every row, in the order written (each key once: the first row recorded for it).
+
+        Returns
+        -------
+        rows : list of dict
+            The rows as read back from the file, one column per key.
+        """
         return list(self._rows.values())
 
     def record(self, round_number, index, params, row, status, worker):
         """Append the finished trial (params, its row from run_trial, status, worker) and
         fsync; returns the row as it reads back from the file. A row that brings new columns
-        adds them (None) to the rows recorded before, the dicts already returned included."""
+        adds them (None) to the rows recorded before, the dicts already returned included.
+        A trial already recorded (the same key) is not written again.
+
+        Parameters
+        ----------
+        round_number : int
+            The trial's round, counted from 1.
+        index : int
+            The trial's index in its round.
+        params : dict
+            The trial's sampled parameters.
+        row : dict
+            Its row from `run_trial`: metrics, "seconds" and "error".
+        status : str
+            "ok", "diverged" or "failed".
+        worker : str
+            The worker that ran it.
+
+        Returns
+        -------
+        row : dict
+            The row as recorded: "round", "trial", the parameters and metrics, "status",
+            "error", "seconds", "worker", "finished" (UTC, ISO 8601) and "key".
+        """
         key = trial_key(round_number, index, params)
         if key in self._rows:
             return self._rows[key]

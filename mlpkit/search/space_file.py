@@ -77,7 +77,45 @@ class SpaceFileError(ValueError):
 
 
 def load_space(path):
-    """(space, fixed) from a TOML space file: space {name: distribution}, fixed {name: value}."""
+    """(space, fixed) from a TOML space file: space {name: distribution}, fixed {name: value}.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file, with a `[space]` table and an optional `[fixed]` one (see the module's
+        docstring).
+
+    Returns
+    -------
+    space : dict
+        {name: distribution}, in the file's order.
+    fixed : dict
+        {name: value} of the settings every trial shares.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    SpaceFileError
+        A ValueError naming the file and the entry: not UTF-8 text, not valid TOML, an
+        unknown table or hyperparameter, a malformed range, a value out of its bounds, or a
+        name both sampled and fixed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> lines = ["[space]",
+    ...          "learning_rate = { log_uniform = [1e-4, 0.1] }",
+    ...          'hidden_activation = ["relu", "tanh"]',
+    ...          "[fixed]",
+    ...          "epochs = 50"]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "space.toml"
+    ...     _ = path.write_text("\\n".join(lines), encoding="utf-8")
+    ...     load_space(path)
+    ({'learning_rate': LogUniform(10^[-4, -1]), 'hidden_activation': Choice(['relu', 'tanh'])},
+     {'epochs': 50})
+    """
     path = Path(path)
     tomllib = _tomllib()
     try:
@@ -94,7 +132,15 @@ def load_space(path):
 
 
 def default_space():
-    """(space, fixed) of DEFAULT_SPACE: what `mlpkit search` samples without --space."""
+    """(space, fixed) of DEFAULT_SPACE: what `mlpkit search` samples without --space.
+
+    Returns
+    -------
+    space : dict
+        {name: distribution}: learning_rate, l2, beta1, hidden, layers.
+    fixed : dict
+        {name: value}: Adam, 100 epochs, mini-batches of 64, He initialization.
+    """
     return parse_space(_tomllib().loads(DEFAULT_SPACE), source="the default space")
 
 

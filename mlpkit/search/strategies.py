@@ -31,16 +31,69 @@ def random_search(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, n_jobs=
                   progress=True, blas_threads=None, executor=None, out=None, force=False):
     """Sample n_trials parameter dicts from `space` and train one model per dict.
 
-    train_fn_or_spec: a function (params, X, Y, X_dev, Y_dev) -> dev score (or dict with
-    "dev_score"), or a dict of fixed parameters for `train_network` (e.g. {"epochs": 500,
-    "optimizer": "adam"}). space: {name: distribution or list}. executor: None (n_jobs local
-    processes with joblib), a concurrent.futures.Executor or Dask (a distributed.Client, a
-    cluster or a scheduler address); blas_threads per trial (default: the cores of the machine
-    it runs on // the trials running there). out: a folder for results.csv (each trial appended
-    as it finishes) and search.json; a rerun with the same folder runs only the trials missing
-    there (seed None: the recorded one), a different search there is refused unless force.
-    Returns SearchResults, best dev score first; the same seed gives the same results on any
-    executor."""
+    The same seed gives the same results on any executor. A trial that diverges or raises is
+    a row with dev_score NaN and its "error"; the search goes on.
+
+    Parameters
+    ----------
+    train_fn_or_spec : callable, dict or None
+        A function (params, X, Y, X_dev, Y_dev) -> dev score (or a dict with "dev_score"),
+        or a dict of fixed parameters for `train_network` (e.g. {"epochs": 500,
+        "optimizer": "adam"}); None: `train_network` with no fixed parameters.
+    space : dict
+        {name: distribution or list of options} (see `check_space`).
+    n_trials : int
+        The number of trials, >= 1.
+    X, Y : array_like
+        The training data handed to the train function: X (n_x, m), Y (n_y, m) for
+        `train_network`.
+    X_dev, Y_dev : array_like
+        The dev data it is scored on.
+    n_jobs : int, default 1
+        Local processes (joblib; -1: all cores; 1 runs the trials in this process).
+    seed : int or numpy.random.SeedSequence, optional
+        The seed of the sampling; None: fresh (with `out`: the one recorded there).
+    progress : bool, default True
+        Show a progress bar (tqdm).
+    blas_threads : int, optional
+        BLAS threads per trial; default the cores of the machine it runs on // the trials
+        running there.
+    executor : optional
+        None (`n_jobs` local processes), a concurrent.futures.Executor, or Dask (a
+        distributed.Client, a cluster or a scheduler address).
+    out : str or Path, optional
+        A folder for results.csv (each trial appended as it finishes) and search.json; a
+        rerun with the same folder runs only the trials missing there.
+    force : bool, default False
+        Discard the results of a different search found in `out` instead of refusing.
+
+    Returns
+    -------
+    results : SearchResults
+        One row per trial (its parameters, metrics, "seconds" and "error"), best dev score
+        first.
+
+    Raises
+    ------
+    TypeError
+        If `train_fn_or_spec` or `executor` is of none of the kinds above.
+    ValueError
+        If `n_trials`, `n_jobs` or `blas_threads` is out of range, the space is invalid, or
+        `out` holds another search (a SearchFolderMismatch) and not `force`.
+
+    Examples
+    --------
+    >>> from mlpkit.search import LogUniform
+    >>> def closeness(params, X, Y, X_dev, Y_dev):     # a stand-in for training: best at 0.01
+    ...     return -abs(np.log10(params["learning_rate"]) + 2)
+    >>> results = random_search(closeness, {"learning_rate": LogUniform(-4, 0)}, 6,
+    ...                         None, None, None, None, seed=0, progress=False)
+    >>> print(results.format_table(max_rows=2, columns=["learning_rate", "dev_score"]))
+    rank  learning_rate  dev_score
+       1       0.002846    -0.5457
+       2          0.155      -1.19
+    ... 4 more
+    """
     return _search("random_search", train_fn_or_spec, space, n_trials, (X, Y, X_dev, Y_dev),
                    rounds=1, zoom=None, margin=None, n_jobs=n_jobs, seed=seed,
                    progress=progress, blas_threads=blas_threads, executor=executor, out=out,
@@ -110,7 +163,30 @@ def _description(strategy, space, fixed, train_fn, data, n_trials, rounds, zoom,
 def zoom_space(space, results, zoom=0.25, margin=0.1):
     """The space narrowed to the region of the best trials: each distribution's zoom() over the
     values of the best ceil(zoom x n) trials (at least 2 where there are; NaN scores left out),
-    padded by margin x the current width. Distributions without zoom() stay as they are."""
+    padded by margin x the current width. Distributions without zoom() stay as they are.
+
+    Parameters
+    ----------
+    space : dict
+        The space the trials were sampled from, {name: distribution or list of options}.
+    results : iterable of dict
+        The trial rows, each with "dev_score" and a value for every name of `space`.
+    zoom : float, default 0.25
+        The fraction of the trials kept, in (0, 1].
+    margin : float, default 0.1
+        The padding on each side, a fraction in [0, 1] of each distribution's current width.
+
+    Returns
+    -------
+    space : dict
+        {name: the zoomed distribution}.
+
+    Raises
+    ------
+    ValueError
+        If no trial has a finite dev score, `zoom` or `margin` is out of range, or the space
+        is invalid.
+    """
     return _zoom_space(check_space(space), results, zoom, margin)
 
 
@@ -144,8 +220,51 @@ def coarse_to_fine(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, rounds
     the region of its best trials (see zoom_space) and sampled again. executor, blas_threads,
     out and force as in random_search (a rerun recomputes each zoom from the recorded rows).
 
-    Returns SearchResults over all rounds (each row has its "round", counted from 1); its
-    `spaces` holds the space of each round."""
+    Parameters
+    ----------
+    train_fn_or_spec : callable, dict or None
+        The train function, or fixed parameters for `train_network` (as in random_search).
+    space : dict
+        {name: distribution or list of options}, the first round's space.
+    n_trials : int
+        The trials per round, >= 1.
+    X, Y : array_like
+        The training data handed to the train function.
+    X_dev, Y_dev : array_like
+        The dev data it is scored on.
+    rounds : int, default 2
+        The number of rounds, >= 1.
+    zoom : float, default 0.25
+        The fraction of a round's best trials the next round zooms into (see zoom_space).
+    margin : float, default 0.1
+        The padding of each zoom (see zoom_space).
+    n_jobs : int, default 1
+        Local processes, as in random_search.
+    seed : int or numpy.random.SeedSequence, optional
+        The seed of the sampling (each round gets its own, spawned from it).
+    progress : bool, default True
+        Show a progress bar per round.
+    blas_threads : int, optional
+        BLAS threads per trial, as in random_search.
+    executor : optional
+        Where the trials run, as in random_search.
+    out : str or Path, optional
+        The output folder, as in random_search.
+    force : bool, default False
+        Discard a different search found in `out`.
+
+    Returns
+    -------
+    results : SearchResults
+        The rows of all rounds (each with its "round", counted from 1), best first; its
+        `spaces` holds the space of each round.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As random_search; ValueError also if `rounds` or `zoom` is out of range, or a round
+        but the last has no finite dev score to zoom into.
+    """
     return _search("coarse_to_fine", train_fn_or_spec, space, n_trials, (X, Y, X_dev, Y_dev),
                    rounds=rounds, zoom=zoom, margin=margin, n_jobs=n_jobs, seed=seed,
                    progress=progress, blas_threads=blas_threads, executor=executor, out=out,

@@ -27,7 +27,40 @@ def sample_trials(space, n_trials, seed=None, add_seed=True):
     """n_trials parameter dicts drawn at random from `space` (reproducible for an int seed).
 
     With add_seed (and no "seed" in space), each trial also gets its own "seed" (network init,
-    shuffling, dropout), so a trial's dict alone reproduces it."""
+    shuffling, dropout), so a trial's dict alone reproduces it.
+
+    Parameters
+    ----------
+    space : dict
+        {name: distribution or list of options} (see `check_space`).
+    n_trials : int
+        The number of trials, >= 1.
+    seed : int or numpy.random.SeedSequence, optional
+        The seed of the draws; None: fresh ones.
+    add_seed : bool, default True
+        Give each trial a "seed" (an int) of its own.
+
+    Returns
+    -------
+    trials : list of dict
+        n_trials dicts {name: value} in the space's order (then "seed"), values as plain
+        Python values.
+
+    Raises
+    ------
+    ValueError
+        If the space is invalid or `n_trials` < 1.
+
+    Examples
+    --------
+    >>> from mlpkit.search import IntUniform, LogUniform
+    >>> space = {"learning_rate": LogUniform(-4, 0), "hidden": IntUniform(8, 64)}
+    >>> trials = sample_trials(space, 2, seed=0)
+    >>> [(round(t["learning_rate"], 5), t["hidden"], t["seed"]) for t in trials]
+    [(0.15396, 17, 1421746521), (0.00014, 58, 1454269175)]
+    >>> sample_trials(space, 2, seed=0) == trials
+    True
+    """
     return _sample_trials(check_space(space), n_trials, seed, add_seed)
 
 
@@ -56,8 +89,33 @@ def run_trial(params, data, train_fn=None, fixed=None, blas_threads=None):
 
     train_fn (default `train_network`) returns the dev score (higher is better) or a dict with
     "dev_score" and other metrics. A trial whose training diverges (FloatingPointError) or
-    raises gets dev_score NaN and its message under "error". Returns {**params, **metrics,
-    "seconds", "error"}."""
+    raises gets dev_score NaN and its message under "error".
+
+    Parameters
+    ----------
+    params : dict
+        The trial's sampled parameters.
+    data : tuple
+        (X, Y, X_dev, Y_dev), handed to `train_fn`.
+    train_fn : callable, optional
+        train_fn(params, X, Y, X_dev, Y_dev) -> dev score or a dict of metrics with
+        "dev_score"; default `train_network`.
+    fixed : dict, optional
+        Parameters shared by every trial; `params` overrides them.
+    blas_threads : int, optional
+        The BLAS threads while it trains; None: no limit.
+
+    Returns
+    -------
+    row : dict
+        {**params, **metrics, "seconds": the time it took, "error": None or the message}.
+
+    Raises
+    ------
+    ValueError
+        If `train_fn` returns a dict without "dev_score" (an error of the train function,
+        not of the trial).
+    """
     return execute_trial(params, data, train_fn, fixed, blas_threads)[0]
 
 
@@ -123,7 +181,32 @@ TRIAL_KEYS = (*NETWORK_KEYS, *FIT_KEYS, *OPTIMIZER_KEYS, "seed")
 
 def train_network(params, X, Y, X_dev, Y_dev):
     """Build a Network from params (see `build_network`), fit it on (X, Y), score it on
-    (X_dev, Y_dev). Returns {"dev_score", "train_score", "dev_cost"}."""
+    (X_dev, Y_dev).
+
+    Parameters
+    ----------
+    params : dict
+        The trial's parameters (the keys of `build_network`).
+    X : ndarray of shape (n_x, m)
+        The training examples, one per column.
+    Y : ndarray of shape (n_y, m) or (m,)
+        Their targets.
+    X_dev : ndarray of shape (n_x, m_dev)
+        The dev examples.
+    Y_dev : ndarray of shape (n_y, m_dev) or (m_dev,)
+        Their targets.
+
+    Returns
+    -------
+    metrics : dict
+        "dev_score" and "train_score" (`Network.score`: accuracy, or R^2 for a linear
+        output) and "dev_cost".
+
+    Raises
+    ------
+    ValueError
+        If `params` holds an unknown key or an invalid value.
+    """
     net, fit_options = build_network(params, X, Y)
     # fit, evaluate and score take a 1-D Y as one row themselves (check_Y)
     net.fit(X, Y, **fit_options)
@@ -139,7 +222,37 @@ def build_network(params, X, Y):
     (default 1), or a list), hidden_activation, output_activation (default: sigmoid for 0/1
     labels, softmax for one-hot columns, else linear), init, batch_norm; epochs, learning_rate,
     batch_size, optimizer, lr_schedule, l2, keep_prob (as in fit); beta (momentum), beta1,
-    beta2, epsilon (the optimizer's); seed (init, shuffling, dropout)."""
+    beta2, epsilon (the optimizer's); seed (init, shuffling, dropout).
+
+    Parameters
+    ----------
+    params : dict
+        The trial's parameters, the keys above.
+    X : array_like of shape (n_x, m)
+        The training examples (only n_x is used).
+    Y : array_like of shape (n_y, m) or (m,)
+        Their targets (n_y and, for the default output activation, their values).
+
+    Returns
+    -------
+    net : Network
+        The network, initialized, not trained.
+    fit_options : dict
+        The keyword arguments of `net.fit`, the optimizer built by `make_optimizer`.
+
+    Raises
+    ------
+    ValueError
+        If `params` holds an unknown key, "layers" without "hidden", or layer sizes that
+        disagree.
+
+    Examples
+    --------
+    >>> X, Y = np.zeros((2, 10)), np.array([[0, 1] * 5])
+    >>> net, fit_options = build_network({"hidden": 4, "layers": 2, "learning_rate": 0.1}, X, Y)
+    >>> net.layer_dims, net.output_activation, fit_options["learning_rate"]
+    ([2, 4, 4, 1], 'sigmoid', 0.1)
+    """
     from ..nn.network import Network
 
     hidden, network_options, fit_options = trial_settings(params)
@@ -195,7 +308,29 @@ def _hidden_dims(params):
 
 def make_optimizer(params):
     """params["optimizer"] (default "gd") built with the params' beta / beta1 / beta2 / epsilon
-    that its class takes (the others are ignored); an instance is copied, never shared."""
+    that its class takes (the others are ignored); an instance is copied, never shared.
+
+    Parameters
+    ----------
+    params : dict
+        The trial's parameters; "optimizer" is a name ("gd", "sgd", "momentum", "nesterov",
+        "rmsprop", "adam") or an optimizer instance.
+
+    Returns
+    -------
+    optimizer : Optimizer
+        A new optimizer.
+
+    Raises
+    ------
+    ValueError
+        If the optimizer is an unknown name or not an optimizer.
+
+    Examples
+    --------
+    >>> make_optimizer({"optimizer": "adam", "beta1": 0.8, "beta": 0.5})
+    Adam(beta1=0.8, beta2=0.999, epsilon=1e-08)
+    """
     from ..optim.optimizers import OPTIMIZERS, get_optimizer
 
     optimizer = params.get("optimizer", "gd")

@@ -33,7 +33,35 @@ __all__ = ["READ_BUFFER", "HDF5Source", "ImageFilesSource", "ImageFolderSource",
 def open_source(path, image_size=64, *, workers=None, strict=False, warn=None, **options):
     """The streaming source for DATA as `mlpkit` reads it: a folder of class folders
     (ImageFolderSource), a `.npy` file (NpySource) or a course-style HDF5 file (HDF5Source,
-    grayscale images as RGB unless rgb=False); options go to the source."""
+    grayscale images as RGB unless rgb=False); options go to the source.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder of class folders, a `.npy` file, or (any other file) an HDF5 file.
+    image_size : int, default 64
+        For a folder: the side images are resized to.
+    workers : int, optional
+        For a folder: the decoding processes (default one per CPU).
+    strict : bool, default False
+        For a folder: an unreadable image raises instead of being skipped.
+    warn : callable, optional
+        For a folder: warn(message) reports a skipped image; default `warnings.warn`.
+    **options
+        Further keyword arguments of the source (e.g. dtype, standardizer, prefetch).
+
+    Returns
+    -------
+    source : ImageFolderSource, NpySource or HDF5Source
+        The source, checked but not yet read.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If the source refuses the data (see each source).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")

@@ -21,7 +21,19 @@ FULL_BATCH_FRACTION = 0.5  # full_batch() refuses data above this fraction of fr
 @dataclass
 class StreamBatch(Batch):
     """A mini-batch from a streaming source; `index` holds the positions (in the source) of
-    its examples."""
+    its examples.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_x, b)
+        The examples, one per column (in a buffer the source reuses: copy it to keep it).
+    Y : ndarray of shape (n_y, b) or None
+        Their targets; None for a source without labels or targets.
+    sample_weight : ndarray of shape (b,), optional
+        Weights of the examples (the streaming sources give none).
+    index : ndarray of shape (b,), int64
+        The position in the source of each example.
+    """
 
     index: object = None
 

@@ -27,8 +27,40 @@ class HDF5Source(_FileArraySource):
     training) and opened for each pass; reads are contiguous ranges (h5py `read_direct`, no
     chunk cache for uncompressed data, so memory does not grow with the file).
 
-    options: targets, dtype (float64 or float32), standardizer, rgb (StreamingSource's), and
-    read_buffer (bytes, default 64 MiB), prefetch, blas_threads (_FileArraySource's)."""
+    Parameters
+    ----------
+    path : str or Path
+        The HDF5 file.
+    x : str, optional
+        The name of the dataset of examples, (m, h, w, 3) or (m, h, w) uint8 images or (m, n)
+        floats; default: the file's `<prefix>_set_x`.
+    y : str, optional
+        The name of the dataset of labels (m,) or (1, m), or of float targets (m, n_y);
+        default: the file's `<prefix>_set_y` (when `x` is not given either), else none.
+    classes : list of str, optional
+        The class names; default the file's `list_classes`, else "0".."max(labels)".
+    **options
+        targets (labels -> Y (n_y, b)), dtype (float64 or float32), standardizer, rgb;
+        read_buffer (bytes read per window, default 64 MiB), prefetch (batches read ahead by a
+        thread, default 0), blas_threads (the BLAS cap while it reads).
+
+    Attributes
+    ----------
+    n_examples : int
+        m, the examples of this source.
+    n_features : int
+        n_x, the features of an example once flattened.
+    classes : list of str or None
+        The class names.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If the file is not HDF5, a dataset is missing, or the examples, labels or targets
+        have the wrong shape, dtype or length (the message names the file and the dataset).
+    """
 
     def __init__(self, path, x=None, y=None, *, classes=None, **options):
         path = Path(path)

@@ -31,7 +31,53 @@ class ImageFilesSource(StreamingSource):
     oversubscribe the cores; the workers' own BLAS has 1 thread. An unreadable file is skipped
     with a warning naming it (once per file: `warn(message)`, default warnings.warn), or raises
     a ValueError under strict=True. A pass left early (an error, Ctrl-C) stops the workers. The
-    images decoded do not depend on the workers: the same order gives the same batches."""
+    images decoded do not depend on the workers: the same order gives the same batches.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        The image files, one example each.
+    labels : array_like of int, shape (m,), optional
+        The class index of each file; without labels the source has no targets.
+    classes : list of str, optional
+        The class names; default "0".."max(labels)".
+    image_size : int, default 64
+        s: each image is resized (stretched) to s x s, so n_x = s * s * 3.
+    workers : int, optional
+        Decoding processes; default one per CPU; 0 decodes in the calling thread.
+    prefetch : int, optional
+        Batches decoded ahead; default 2 per worker.
+    strict : bool, default False
+        If True an unreadable file raises ValueError; else it is skipped with a warning.
+    warn : callable, optional
+        warn(message) reports a skipped file; default `warnings.warn`.
+    dtype : float64 or float32, default float64
+        The dtype of the batches' X and Y.
+    standardizer : Standardizer, optional
+        A fitted standardizer applied after the 1/255 scaling.
+    targets : callable, optional
+        targets(labels) -> Y (n_y, b); default a 0/1 row for 2 classes, one-hot for more.
+    blas_threads : int, None or "auto", default "auto"
+        The BLAS cap while workers decode; "auto": the CPUs the workers leave (at least 1),
+        None: no cap.
+    name : str, optional
+        What messages call the source; default "<m> image files".
+
+    Attributes
+    ----------
+    paths : list of Path
+        The image files.
+    n_examples : int
+        m, the examples of this source.
+    n_features : int
+        n_x = s * s * 3.
+
+    Raises
+    ------
+    ValueError
+        If no file is given, the labels are not one non-negative integer per file or exceed
+        the classes, or a number option is out of range.
+    """
 
     def __init__(self, paths, labels=None, classes=None, image_size=64, *, workers=None,
                  prefetch=None, strict=False, warn=None, dtype=np.float64, standardizer=None,
@@ -71,7 +117,23 @@ class ImageFilesSource(StreamingSource):
                          classes=classes, targets=targets, dtype=dtype, standardizer=standardizer)
 
     def images(self, positions):
-        """The images at `positions`, decoded (uint8 (k, s, s, 3)), e.g. to show a few."""
+        """The images at `positions`, decoded (uint8 (k, s, s, 3)), e.g. to show a few.
+
+        Parameters
+        ----------
+        positions : array_like of int, shape (k,)
+            Positions of examples in this source, each in 0..m-1.
+
+        Returns
+        -------
+        images : ndarray of shape (k, s, s, 3), uint8
+            The images, decoded in the calling thread.
+
+        Raises
+        ------
+        ValueError
+            If a position is out of range, or a file is unreadable (whatever `strict`).
+        """
         from ..images import _read_image
 
         rows = self._file_rows(self._check_order(positions))
@@ -79,7 +141,29 @@ class ImageFilesSource(StreamingSource):
 
     def decoded(self, order, batch_size):
         """(uint8 images (b, s, s, 3), positions) for the examples of `order`, batch by batch,
-        without the float scaling (e.g. to store them); unreadable files are left out."""
+        without the float scaling (e.g. to store them); unreadable files are left out.
+
+        Parameters
+        ----------
+        order : array_like of int, shape (k,)
+            Positions of examples in this source, in the order wanted.
+        batch_size : int
+            The examples asked for per batch (fewer come back where files were skipped).
+
+        Yields
+        ------
+        images : ndarray of shape (b, s, s, 3), uint8
+            The batch's readable images, in a buffer reused for the next batch.
+        positions : ndarray of shape (b,), int64
+            Their positions in the source.
+
+        Raises
+        ------
+        ValueError
+            If `order` or `batch_size` is invalid, or a file is unreadable under `strict`.
+        NoReadableImages
+            If none of the files of the pass could be read.
+        """
         order = self._check_order(order)
         batch_size = check_number(batch_size, "batch_size", integer=True, min_val=1)
         for raw, _, positions in self._pipeline(order, batch_size, floats=False):
@@ -158,7 +242,30 @@ def _decode_here(files, s):
 class ImageFolderSource(ImageFilesSource):
     """The images of a folder with one subfolder per class (listed as `load_image_folder`
     does: sorted class names, image files directly inside), decoded on the fly; options as
-    ImageFilesSource's."""
+    ImageFilesSource's.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder of class folders.
+    image_size : int, default 64
+        s: each image is resized (stretched) to s x s.
+    **options
+        ImageFilesSource's keyword arguments (workers, prefetch, strict, warn, dtype,
+        standardizer, targets, blas_threads).
+
+    Attributes
+    ----------
+    folder : Path
+        The folder.
+    classes : list of str
+        The class folders' names, sorted.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As `list_image_folder`.
+    """
 
     def __init__(self, folder, image_size=64, **options):
         from ..images import list_image_folder

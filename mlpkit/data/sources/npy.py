@@ -21,7 +21,39 @@ class NpySource(_FileArraySource):
     (page cache the kernel reclaims under pressure); the mapping is dropped after each pass.
     The file's size is checked before each read, so a file truncated during training stops it
     with an OSError; but one truncated while a read is copying from the map kills the process
-    (SIGBUS, as for any memory map): use HDF5Source for files that may change under you."""
+    (SIGBUS, as for any memory map): use HDF5Source for files that may change under you.
+
+    Parameters
+    ----------
+    x : str or Path
+        The `.npy` file of examples: (m, h, w, 3) or (m, h, w) uint8 images, or (m, n) floats.
+    y : array_like, str or Path, optional
+        Labels (m,) or (1, m), or float targets (m, n_y); or a `.npy` file holding them.
+    classes : list of str, optional
+        The class names; default "0".."max(labels)".
+    **options
+        As HDF5Source's: targets, dtype, standardizer, rgb, read_buffer, prefetch,
+        blas_threads.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `x` (or the file `y`) does not exist.
+    ValueError
+        If a file is not a readable `.npy`, or the examples, labels or targets have the wrong
+        shape, dtype or length.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     np.save(Path(tmp) / "x.npy", np.full((5, 2, 2, 3), 255, np.uint8))
+    ...     source = NpySource(Path(tmp) / "x.npy", y=[0, 1, 0, 1, 1])
+    ...     [batch] = source.batches([4, 0], batch_size=2)
+    ...     source.n_examples, source.n_features, batch.X.shape, batch.Y, batch.index
+    (5, 12, (12, 2), array([[1., 0.]]), array([4, 0]))
+    """
 
     def __init__(self, x, y=None, *, classes=None, **options):
         path = Path(x)
