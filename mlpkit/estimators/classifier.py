@@ -10,7 +10,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 
-from .base import BaseMLP
+from ..nn.backend import array_backend, backend_of, to_numpy
+from .base import BaseMLP, docstring, host_dtype
 from .persistence import to_json
 
 
@@ -28,24 +29,34 @@ def _partial_fit_available(estimator):
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier on mlpkit's engine: scikit-learn's MLPClassifier
-    parameters and attributes (see sklearn.neural_network.MLPClassifier), plus
-
-    class_weight: None, 'balanced' (n_samples / (n_classes * bincount(y)), counted with the
-    sample weights) or a dict {class: weight} (a list of dicts, one per label, for
-    multi-label y), multiplied into sample_weight;
-    activation='leaky_relu'; solver='rmsprop' (beta_2, epsilon);
-    learning_rate in 'inverse_time', 'exponential', 'sqrt', 'staircase' (mlpkit.schedules, by
-    epoch) or a callable (epoch, learning_rate_init) -> rate;
-    dropout: fraction of hidden units dropped in training, one number or one per hidden layer;
-    batch_norm: batch normalization before each hidden activation;
-    init: 'sklearn' (default: scikit-learn's uniform Glorot draw of weights and biases, from
-    random_state in scikit-learn's order, so the same random_state gives scikit-learn's initial
-    weights) or one of mlpkit's initializers ('glorot', 'he', 'xavier', ...; biases zero).
+    parameters and attributes (see sklearn.neural_network.MLPClassifier), plus class_weight,
+    activation='leaky_relu', solver='rmsprop', the notes' learning-rate schedules, dropout,
+    batch_norm and init.
 
     Output: one sigmoid unit for two classes, softmax for more, one sigmoid per label for a
-    multilabel indicator y. X may be dense or scipy.sparse (CSR / CSC). network_ is the trained
-    mlpkit.Network; coefs_ and intercepts_ are views of its parameters.
+    multilabel indicator y; the cost is the cross-entropy, J = -(1/m) sum y log a. X may be
+    dense or scipy.sparse (CSR / CSC), or, under scikit-learn's array_api_dispatch, an array
+    of another library (a PyTorch tensor, a CuPy array), which training and prediction follow.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from mlpkit import MLPClassifier
+    >>> X, y = make_moons(200, noise=0.1, random_state=0)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=500,
+    ...                     random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
     """
+
+    __doc__ = docstring(__doc__, ("", """class_weight : dict, list of dict, 'balanced' or None, \
+default=None
+    Weights multiplied into sample_weight by the examples' classes: a dict {class: weight} (a
+    list of dicts, one per label, for multi-label y) or 'balanced', n / (n_classes * count),
+    counted with the sample weights."""), """classes_ : ndarray of shape (n_classes,)
+    The class labels.""")
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
@@ -110,14 +121,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                     f"`y` has classes not in `self.classes_`. `self.classes_` has "
                     f"{self.classes_}. 'y' has {classes}."
                 )
-        return X, self._label_binarizer.transform(y).astype(X.dtype)
+        return X, self._label_binarizer.transform(y).astype(host_dtype(X))
 
     def _sample_weight(self, sample_weight, X, Y):
         """sample_weight times the class weights of the examples' labels."""
         weights = super()._sample_weight(sample_weight, X, Y)
         if self.class_weight is None:
             return weights
-        return self._class_weights(Y, weights).astype(X.dtype)
+        return self._class_weights(Y, weights).astype(Y.dtype)
 
     def _class_weights(self, Y, weights):
         """Each example's class weight times its sample weight, as scikit-learn's
@@ -172,16 +183,58 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the model to X (n_samples, n_features), dense or sparse, and labels y
-        (n_samples,) or a multilabel indicator (n_samples, n_labels); sample_weight
-        (n_samples,) weights each example's loss."""
+        """Train on (X, y): up to max_iter epochs (iterations for 'lbfgs').
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One row per example (the engine trains on X.T, a view).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the examples' losses (a weighted mean).
+
+        Returns
+        -------
+        self : MLPClassifier
+            Fitted.
+
+        Raises
+        ------
+        ValueError
+            For a parameter or input scikit-learn's MLPClassifier refuses, weights that sum to
+            zero, dropout with 'lbfgs', or a warm start whose architecture differs.
+        """
         return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(_partial_fit_available)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """One epoch over (X, y), continuing the optimizer's state; `classes` (all labels) is
-        required on the first call. Only for the stochastic solvers."""
+        """One epoch over (X, y), continuing the optimizer's state. Only for the stochastic
+        solvers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One row per example.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the examples' losses.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label; required on the first call.
+
+        Returns
+        -------
+        self : MLPClassifier
+            Trained one more epoch.
+
+        Raises
+        ------
+        ValueError
+            With early_stopping, without classes on the first call, or for labels not in
+            classes_.
+        """
         self._check_partial_fit()  # before classes_ is set; _fit does not check again
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
@@ -192,27 +245,107 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
-        """Class labels (n_samples,), or an indicator (n_samples, n_labels) for multilabel."""
-        return self._decode(self._forward_checked(X))
+        """The class of largest probability (p > 0.5 for one output unit).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One row per example.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator; in X's library and on its device under
+            array_api_dispatch (labels that are not numbers: NumPy).
+        """
+        out = self._forward_checked(X, "predict")
+        b = backend_of(out)
+        if b.is_numpy:
+            return self._decode(out)
+        return self._decode_on_device(out, b)
+
+    def _decode_on_device(self, out, b):
+        """`_decode` where the outputs are: the labels in out's library and on its device (class
+        labels that are not numbers, on the host)."""
+        xp = b.xp
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return xp.astype(out > 0.5, xp.int64)
+        index = xp.astype(out[:, 0] > 0.5, xp.int64) if out.shape[1] == 1 else xp.argmax(
+            out, axis=1)
+        if self.classes_.dtype.kind not in "iuf":
+            return self.classes_[to_numpy(index)]
+        return xp.take(b.asarray(self.classes_), index, axis=0)
+
+    def score(self, X, y, sample_weight=None):
+        """The mean accuracy of predict(X) against y, weighted by sample_weight.
+
+        Counted on the host: scikit-learn's accuracy_score counts torch's labels in torch's
+        default float32 (25 of 30 right gives 0.8333333134651184), NumPy's in float64.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One row per example.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            The true labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            The examples' weights.
+
+        Returns
+        -------
+        score : float
+            The (weighted) share of examples predicted right; for multi-label y, of examples
+            with every label right.
+        """
+        host = [v if array_backend(v) is None else to_numpy(v)
+                for v in (y, self.predict(X), sample_weight)]
+        return float(accuracy_score(*host[:2], sample_weight=host[2]))
 
     def predict_proba(self, X):
-        """Probabilities (n_samples, n_classes) in the order of classes_; one output unit p
-        (binary) gives [1 - p, p]; multi-label: each label's probability. Sigmoid outputs are
-        kept within [eps, 1 - eps]."""
-        out = self._forward_checked(X)
+        """The output layer's A[L], one row per example, in the order of classes_.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One row per example.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            One output unit p (binary) gives [1 - p, p]; multi-label: each label's
+            probability. Sigmoid outputs are kept within [eps, 1 - eps]. In X's library and
+            on its device under array_api_dispatch.
+        """
+        return self._proba(self._forward_checked(X, "predict_proba"))
+
+    def _proba(self, out):
+        xp = backend_of(out).xp
         if self.out_activation_ == "logistic":
             # sigma(z) rounds to exactly 0 or 1 for |z| > ~37 (float64); a probability stays
             # inside (0, 1), as scikit-learn's log_loss clips it
-            eps = np.finfo(out.dtype).eps
-            out = np.clip(out, eps, 1 - eps)
+            eps = xp.finfo(out.dtype).eps
+            out = xp.clip(out, eps, 1 - eps)
         if self.n_outputs_ == 1:
-            return np.column_stack([1 - out[:, 0], out[:, 0]])
-        return np.ascontiguousarray(out)
+            return xp.stack([1 - out[:, 0], out[:, 0]], axis=1)
+        return np.ascontiguousarray(out) if xp is np else out
 
     def predict_log_proba(self, X):
-        """log(predict_proba(X))."""
-        proba = self.predict_proba(X)
-        return np.log(proba, out=proba)
+        """log(predict_proba(X)).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One row per example.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The logarithms of predict_proba's probabilities.
+        """
+        proba = self._proba(self._forward_checked(X, "predict_log_proba"))
+        if isinstance(proba, np.ndarray):
+            return np.log(proba, out=proba)
+        return backend_of(proba).xp.log(proba)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

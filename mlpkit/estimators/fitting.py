@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight
 
+from ..nn.backend import array_backend, backend_of, to_numpy
 from ..nn.checks import all_finite, check_layer_sizes, keep_prob_from_dropout
 from ..nn.network import Network
 from ..optim.lbfgs import LBFGS
@@ -217,7 +218,7 @@ class TrainingSetup:
         if first_pass:
             self.__dict__.pop("_user_coefs", None)
             self.__dict__.pop("_user_intercepts", None)
-            self._initialize(layer_dims, X.dtype)
+            self._initialize(layer_dims, Y.dtype)
             self._initialize_output(Y, sample_weight)
         elif hasattr(self, "network_"):
             self._check_continuation(self.network_, layer_dims)
@@ -238,11 +239,13 @@ class TrainingSetup:
             raise ValueError("partial_fit does not support early_stopping=True")
 
     def _sample_weight(self, sample_weight, X, Y):
-        """The examples' weights (n_samples,) in X's dtype, or None: the costs and gradients
-        become weighted means, as scikit-learn's."""
+        """The examples' weights (n_samples,) on the host in the targets' dtype (X's), or None:
+        the costs and gradients become weighted means, as scikit-learn's."""
         if sample_weight is None:
             return None
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        if array_backend(sample_weight) is not None:
+            sample_weight = to_numpy(sample_weight)
+        return _check_sample_weight(sample_weight, Y, dtype=Y.dtype, ensure_non_negative=True)
 
     def _initialize(self, layer_dims, dtype):
         self.n_iter_ = 0
@@ -292,7 +295,7 @@ class TrainingSetup:
         settings (maxiter=max_iter, maxfun=max_fun, gtol=tol), n_iter_ and ConvergenceWarning;
         loss_curve_ gets the loss after each iteration."""
         self._start_solver()
-        source = ArraySource.from_rows(X, Y, sample_weight)
+        source = _source(X, Y, sample_weight)
         log = None
         if self.verbose:
             def log(iteration, record):
@@ -314,9 +317,7 @@ class TrainingSetup:
         if self.early_stopping:
             X, X_val, Y, Y_val, sample_weight, w_val = self._validation_split(X, Y, sample_weight)
             y_val = self._validation_targets(Y_val)
-        if not sp.issparse(X):
-            X = np.ascontiguousarray(X)  # the engine gathers mini-batches from its rows
-        source = ArraySource.from_rows(X, Y, sample_weight)
+        source = _source(X, Y, sample_weight)
         schedule = self._schedule()
         loop = Loop(
             self.network_, optimizer=self._optimizer(), learning_rate=self.learning_rate_init,
@@ -424,23 +425,26 @@ class TrainingSetup:
     def _validation_split(self, X, Y, sample_weight):
         """scikit-learn's train_test_split, the weights split with the examples (as
         scikit-learn does); stratified as `_stratify_labels` says. Returns X_train, X_val,
-        Y_train, Y_val, w_train, w_val (the w are None without weights)."""
+        Y_train, Y_val, w_train, w_val (the w are None without weights). The split is drawn
+        on the examples' indices (the same split as of the arrays), so X stays where it is."""
         split = dict(random_state=self._random_state, test_size=self.validation_fraction)
         stratify, required = self._stratify_labels(Y)
-        arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
+        index = np.arange(Y.shape[0])
         try:
-            parts = train_test_split(*arrays, stratify=stratify, **split)
+            train, val = train_test_split(index, stratify=stratify, **split)
         except ValueError:
             if stratify is None or required:
                 raise
-            parts = train_test_split(*arrays, **split)
-        if parts[1].shape[0] < 2:
+            train, val = train_test_split(index, **split)
+        if val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or the size "
                 "of your dataset."
             )
+        parts = (_rows(X, train), _rows(X, val), Y[train], Y[val])
         if sample_weight is None:
             return (*parts, None, None)
+        parts = (*parts, sample_weight[train], sample_weight[val])
         if not parts[4].sum() > 0:
             raise ValueError(
                 "the training part of the validation split has only zero sample weights; "
@@ -464,4 +468,23 @@ class TrainingSetup:
         out = self._forward(X)
         if not all_finite(out):
             return np.nan
-        return self._score_outputs(out, y, sample_weight)
+        return self._score_outputs(to_numpy(out), y, sample_weight)
+
+
+def _rows(X, index):
+    """X's rows at `index` (host integers), in X's library and on its device."""
+    b = backend_of(X)
+    return X[index] if b.is_numpy else b.xp.take(X, b.asarray(index), axis=0)
+
+
+def _source(X, Y, sample_weight):
+    """The engine's source over examples given as rows; the targets and weights, prepared on
+    the host, move to X's library and device (contiguous rows on the host: the engine gathers
+    mini-batches from them)."""
+    b = backend_of(X)
+    if b.is_numpy:
+        if not sp.issparse(X):
+            X = np.ascontiguousarray(X)
+        return ArraySource.from_rows(X, Y, sample_weight)
+    return ArraySource.from_rows(
+        X, b.asarray(Y), None if sample_weight is None else b.asarray(sample_weight))

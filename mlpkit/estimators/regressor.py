@@ -7,7 +7,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from .base import BaseMLP
+from .base import BaseMLP, docstring, host_dtype
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -18,7 +18,23 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     loss='squared_error': identity output, J = (1/2m) sum ||a - y||^2; loss='poisson': the log
     link, a = e^z (out_activation_ 'exp'), and half the Poisson deviance
     J = (1/m) sum [y log(y / a) - y + a], for targets y >= 0 (counts, rates); the output bias
-    starts at log(mean y) rather than scikit-learn's random draw."""
+    starts at log(mean y) rather than scikit-learn's random draw. Under scikit-learn's
+    array_api_dispatch, an X of another array library (a PyTorch tensor, a CuPy array) is
+    followed by training and prediction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit import MLPRegressor
+    >>> X = np.linspace(-1, 1, 100).reshape(-1, 1)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+    >>> reg.fit(X, X[:, 0] ** 2).score(X, X[:, 0] ** 2) > 0.99
+    True
+    """
+
+    __doc__ = docstring(__doc__, ("""loss : {'squared_error', 'poisson'}, default='squared_error'
+    The cost J: half the mean squared error, or half the Poisson deviance (log link).""", ""),
+        "")
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
@@ -67,7 +83,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             raise ValueError(
                 "Some value(s) of y are negative which is not allowed for Poisson regression."
             )
-        return X, y.reshape(X.shape[0], -1).astype(X.dtype)
+        return X, y.reshape(X.shape[0], -1).astype(host_dtype(X))
 
     def _check_continuation(self, net, layer_dims):
         """As BaseMLP's, and the same loss (its output activation) as the fitted network."""
@@ -95,23 +111,71 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the model to X (n_samples, n_features), dense or sparse, and targets y
-        (n_samples,) or (n_samples, n_outputs); sample_weight (n_samples,) weights each
-        example's loss."""
+        """Train on (X, y): up to max_iter epochs (iterations for 'lbfgs').
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One row per example (the engine trains on X.T, a view).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets (>= 0 for loss='poisson').
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the examples' losses (a weighted mean).
+
+        Returns
+        -------
+        self : MLPRegressor
+            Fitted.
+
+        Raises
+        ------
+        ValueError
+            For a parameter or input scikit-learn's MLPRegressor refuses, negative targets
+            with loss='poisson', weights that sum to zero, dropout with 'lbfgs', or a warm
+            start whose architecture or loss differs.
+        """
         return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(lambda estimator: estimator._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing the optimizer's state. Only for the stochastic
-        solvers."""
+        solvers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One row per example.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the examples' losses.
+
+        Returns
+        -------
+        self : MLPRegressor
+            Trained one more epoch.
+        """
         self._check_partial_fit()
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
-        """Predictions (n_samples,), or (n_samples, n_outputs) for several targets."""
-        out = self._forward_checked(X)
-        return out[:, 0] if out.shape[1] == 1 else np.ascontiguousarray(out)
+        """The output layer's A[L], one row per example.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One row per example.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predictions; in X's library and on its device under array_api_dispatch.
+        """
+        out = self._forward_checked(X, "predict")
+        if out.shape[1] == 1:
+            return out[:, 0]
+        return np.ascontiguousarray(out) if isinstance(out, np.ndarray) else out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
