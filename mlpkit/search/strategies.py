@@ -28,7 +28,8 @@ def _train_fn_and_fixed(train_fn_or_spec):
 
 
 def random_search(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, n_jobs=1, seed=None,
-                  progress=True, blas_threads=None, executor=None, out=None, force=False):
+                  progress=True, blas_threads=None, executor=None, out=None, force=False,
+                  device=None, backend=None, dtype=None):
     """Sample n_trials parameter dicts from `space` and train one model per dict.
 
     train_fn_or_spec: a function (params, X, Y, X_dev, Y_dev) -> dev score (or dict with
@@ -39,16 +40,17 @@ def random_search(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, n_jobs=
     it runs on // the trials running there). out: a folder for results.csv (each trial appended
     as it finishes) and search.json; a rerun with the same folder runs only the trials missing
     there (seed None: the recorded one), a different search there is refused unless force.
-    Returns SearchResults, best dev score first; the same seed gives the same results on any
+    device, backend, dtype: each trial trains there (see `run_trials`; on Dask one GPU per
+    trial). Returns SearchResults, best dev score first; the same seed gives the same results on any
     executor."""
     return _search("random_search", train_fn_or_spec, space, n_trials, (X, Y, X_dev, Y_dev),
                    rounds=1, zoom=None, margin=None, n_jobs=n_jobs, seed=seed,
                    progress=progress, blas_threads=blas_threads, executor=executor, out=out,
-                   force=force)
+                   force=force, placement=(device, backend, dtype))
 
 
 def _search(strategy, train_fn_or_spec, space, n_trials, data, rounds, zoom, margin, n_jobs,
-            seed, progress, blas_threads, executor, out, force):
+            seed, progress, blas_threads, executor, out, force, placement=(None, None, None)):
     """Random search in `rounds` rounds (coarse to fine after each but the last): the rows of
     every round, recorded in `out` if given."""
     from .folder import SearchFolder, fresh_seed
@@ -61,7 +63,9 @@ def _search(strategy, train_fn_or_spec, space, n_trials, data, rounds, zoom, mar
     space = check_space(space)
     if zoom is not None:
         zoom = _check_zoom(zoom)
-    with open_runner(executor, n_jobs, blas_threads) as runner:  # checked before out is
+    device, backend, dtype = placement
+    with open_runner(executor, n_jobs, blas_threads, device=device, backend=backend,
+                     dtype=dtype) as runner:  # checked before out is
         folder = None
         if out is not None:
             if seed is None:
@@ -139,14 +143,15 @@ def _zoom_space(space, results, zoom, margin):
 
 def coarse_to_fine(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, rounds=2, zoom=0.25,
                    margin=0.1, n_jobs=1, seed=None, progress=True, blas_threads=None,
-                   executor=None, out=None, force=False):
+                   executor=None, out=None, force=False, device=None, backend=None, dtype=None):
     """Random search in `rounds` rounds of n_trials: after each round the space is zoomed into
     the region of its best trials (see zoom_space) and sampled again. executor, blas_threads,
-    out and force as in random_search (a rerun recomputes each zoom from the recorded rows).
+    out, force, device, backend and dtype as in random_search (a rerun recomputes each zoom
+    from the recorded rows).
 
     Returns SearchResults over all rounds (each row has its "round", counted from 1); its
     `spaces` holds the space of each round."""
     return _search("coarse_to_fine", train_fn_or_spec, space, n_trials, (X, Y, X_dev, Y_dev),
                    rounds=rounds, zoom=zoom, margin=margin, n_jobs=n_jobs, seed=seed,
                    progress=progress, blas_threads=blas_threads, executor=executor, out=out,
-                   force=force)
+                   force=force, placement=(device, backend, dtype))
