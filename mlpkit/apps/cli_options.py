@@ -110,3 +110,41 @@ HUMAN_ERROR.add_argument(
     "--human-error", type=number(min_val=0, max_val=1, include_boundaries="left"), default=None,
     metavar="F", help="human-level error rate, the proxy for the Bayes error that the diagnosis "
     "measures the avoidable bias against (default: 0; diagnose: the one the run recorded)")
+
+# where the network computes: every command that trains or predicts (train, diagnose, search,
+# serve); checked by `placement`
+DEVICE = _parent()
+DEVICE.add_argument("--device", default=None, metavar="DEVICE",
+                    help="where the network computes: cpu, cuda, cuda:N, mps (default: cpu); "
+                    "a device other than the CPU needs PyTorch or CuPy")
+DEVICE.add_argument("--backend", choices=("numpy", "torch", "cupy"), default=None,
+                    help="the array library (default: numpy on the CPU; for another device "
+                    "torch when it is installed, else cupy)")
+DEVICE.add_argument("--dtype", choices=("float32", "float64"), default=None,
+                    help="the network's precision there (default: float64 on the CPU, "
+                    "float32 on GPUs)")
+
+
+def placement(args, here=True):
+    """{"device", "backend", "dtype"} of --device, --backend and --dtype, for
+    `ImageClassifier.to`, or None when none is given (NumPy on the host); a UsageError in one
+    line for a device or library that cannot be used (NumPy off the CPU, CUDA not there, a
+    library not installed, float64 on a device without it). here=False (the device is on
+    other machines: Dask workers) checks only what can be checked without it."""
+    from ..nn.backend import backend_for
+    from ..training.devices import float_dtype
+
+    given = {"device": args.device, "backend": args.backend, "dtype": args.dtype}
+    if all(value is None for value in given.values()):
+        return None
+    remote = not here and args.device is not None and not args.device.startswith("cpu")
+    try:
+        if remote and args.backend == "numpy":
+            backend_for(args.device, args.backend)  # NumPy runs on the CPU only
+        elif not remote:
+            float_dtype(backend_for(args.device, args.backend), args.dtype)
+    except (ValueError, ImportError) as e:
+        raise UsageError(f"--device {args.device or 'cpu'}"
+                         + (f" --backend {args.backend}" if args.backend else "")
+                         + f": {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    return given

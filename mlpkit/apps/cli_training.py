@@ -38,12 +38,14 @@ BETAS = {"momentum": {"beta1": "beta"}, "nesterov": {"beta1": "beta"},
 CURVE_FRACTIONS = (0.1, 0.25, 0.5, 0.75, 1.0)
 
 
-def build_model(options, classes, size):
-    """A new ImageClassifier for `classes` of size x size images as the options describe."""
+def build_model(options, classes, size, placement=None):
+    """A new ImageClassifier for `classes` of size x size images as the options describe, on
+    the device of `placement` (cli_options.placement; None: NumPy on the host)."""
     from .image_classifier import ImageClassifier
 
     return ImageClassifier.build(classes, size, options["hidden"], init=options["init"],
-                                 seed=options["seed"], batch_norm=options["batch_norm"])
+                                 seed=options["seed"], batch_norm=options["batch_norm"],
+                                 **(placement or {}))
 
 
 def fit_options(options, validation_data):
@@ -71,7 +73,8 @@ def fit_model(model, train, options, *, validation_data=None, on_batch=None, don
     """Train model.network on `train` (a source, or (X, Y) in memory) with the run's options;
     returns the History. --augment flip flips each example left-right at random each epoch,
     batch by batch; on_batch(size) is called after each mini-batch the loop takes. done: the
-    epochs already done (a resumed run), where the augmentation's draws go on from."""
+    epochs already done (a resumed run), where the augmentation's draws go on from. The model
+    trains where it is (`ImageClassifier.to`): batches are flipped on the host, then moved."""
     from ..training.validation import is_source
 
     options_ = fit_options(options, validation_data)
@@ -86,7 +89,7 @@ def fit_model(model, train, options, *, validation_data=None, on_batch=None, don
         if options.get("augment") == "flip":
             flip = (model.image_size, options["seed"], done)
         X = TrainingSource(X, on_batch, flip)
-    return model.network.fit(X, Y, **options_)
+    return model.fit(X, Y, **options_)
 
 
 class TrainingSource:
@@ -167,10 +170,11 @@ def diagnosis(model, train, dev, options, *, test=None, argv=None, human_error=N
 
 
 def learning_curve(options, classes, size, train, dev, fractions=CURVE_FRACTIONS,
-                   on_fit=None):
+                   on_fit=None, placement=None):
     """(training-set sizes, training errors, dev errors): the run's options retrained from
     scratch on stratified shares `fractions` of `train` ((X, Y) in memory), each scored on
-    itself and on `dev` in prediction mode. on_fit(size) is called before each fit."""
+    itself and on `dev` in prediction mode. on_fit(size) is called before each fit.
+    placement: the device of each fit (see build_model)."""
     from sklearn.model_selection import train_test_split
 
     X, Y = train
@@ -185,7 +189,7 @@ def learning_curve(options, classes, size, train, dev, fractions=CURVE_FRACTIONS
         part = (np.asarray(X[:, rows], order="F"), Y[:, rows])
         if on_fit is not None:
             on_fit(rows.size)
-        model = build_model(options, classes, size)
+        model = build_model(options, classes, size, placement)
         monitored = dev if options.get("patience") else None
         fit_model(model, part, options, validation_data=monitored)
         sizes.append(rows.size)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .cli_options import HUMAN_ERROR, STRICT
+from .cli_options import DEVICE, HUMAN_ERROR, STRICT, placement
 from .cli_output import warn
 
 
@@ -19,6 +19,7 @@ def run(args):
 
     if args.learning_curve:
         check_writable(args.learning_curve, "learning_curve.png")
+    where = placement(args)  # the learning curve's fits
     model = load_classifier(args.model)
     recorded = read_metadata(args.model)["metadata"].get("options")
     options = {**RUN_OPTIONS, **recorded} if isinstance(recorded, dict) else None
@@ -31,7 +32,7 @@ def run(args):
                       human_error=args.human_error)
     result = found.to_dict()
     if args.learning_curve:
-        result["learning_curve"] = _learning_curve(args, options, model, train, dev)
+        result["learning_curve"] = _learning_curve(args, options, model, train, dev, where)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -41,7 +42,7 @@ def run(args):
     return 0
 
 
-def _learning_curve(args, options, model, train, dev):
+def _learning_curve(args, options, model, train, dev, where):
     """The run's options retrained on growing shares of TRAIN (in memory), drawn to the PNG."""
     from pathlib import Path
 
@@ -60,7 +61,8 @@ def _learning_curve(args, options, model, train, dev):
             print(f"learning curve: training on {size} images", file=sys.stderr, flush=True)
 
     sizes, train_errors, dev_errors = learning_curve(
-        options, model.classes, model.image_size, in_memory(train), in_memory(dev), on_fit=say)
+        options, model.classes, model.image_size, in_memory(train), in_memory(dev), on_fit=say,
+        placement=where)
     path = plot_learning_curve(sizes, train_errors, dev_errors, args.learning_curve,
                                title=f"learning curve: {Path(args.model).name}")
     return {"plot": str(path), "sizes": sizes.tolist(), "train_errors": train_errors.tolist(),
@@ -70,7 +72,7 @@ def _learning_curve(args, options, model, train, dev):
 def add_parser(commands):
     diagnose = commands.add_parser(
         "diagnose", help="bias and variance of a trained model, with the basic recipe",
-        parents=[STRICT, HUMAN_ERROR],
+        parents=[STRICT, HUMAN_ERROR, DEVICE],
         description="Diagnose MODEL (from 'mlpkit train') on its training data TRAIN and a dev "
         "set DEV: the training and dev errors (full passes in prediction mode) against "
         "human-level error, the verdict (high bias, high variance, both, neither) and the "

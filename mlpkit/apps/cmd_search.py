@@ -8,7 +8,17 @@ import math
 from pathlib import Path
 
 from .cli_data import Split, prepare
-from .cli_options import IMAGES, PROG, UsageError, int_at_least, number, positive
+from .cli_options import (
+    DEVICE,
+    IMAGES,
+    PROG,
+    UsageError,
+    int_at_least,
+    number,
+    placement,
+    positive,
+)
+from .cli_output import warn
 
 DEV_SPLIT = 0.2
 CONNECT_TIMEOUT = 10.0
@@ -33,16 +43,32 @@ def run(args):
     if seed is None:
         seed = fresh_seed()
 
+    device = placement(args, here=args.scheduler is None)
+    args.workers = _local_workers(args, device)
     data = _load(args, seed)
     executor, where = _executor(args)
+    if device is not None:
+        where += f" on {args.device or 'cpu'}" + (f" ({args.backend})" if args.backend else "")
     try:
-        results = _search(args, space, fixed, data, executor, where, seed, out)
+        results = _search(args, space, fixed, data, executor, where, seed, out, device)
     finally:
         if executor is not None:
             executor.close()
-    best, model, retrained = _retrain(results, data)
+    best, model, retrained = _retrain(results, data, device)
     _report(args, results, best, model, retrained, data, out, seed)
     return 0
+
+
+def _local_workers(args, device):
+    """The local processes: one per core by default; one on a GPU (the trials share it)."""
+    gpu = device is not None and args.device is not None and not args.device.startswith("cpu")
+    if gpu and args.scheduler is None:
+        if args.workers not in (None, 1):
+            raise UsageError(f"--device {args.device}: local trials share the one device, one "
+                             "at a time; drop --workers, or run them on a Dask cluster with one "
+                             "worker per GPU (--scheduler)")
+        return 1
+    return -1 if args.workers is None else args.workers
 
 
 def _load(args, seed):
@@ -76,7 +102,7 @@ def _executor(args):
                     f"{threads} threads)")
 
 
-def _search(args, space, fixed, data, executor, where, seed, out):
+def _search(args, space, fixed, data, executor, where, seed, out, device):
     from ..search import coarse_to_fine
 
     names = ", ".join(space)
@@ -87,12 +113,13 @@ def _search(args, space, fixed, data, executor, where, seed, out):
     return coarse_to_fine(
         fixed, space, args.trials, data["X"], data["Y"], data["X_dev"], data["Y_dev"],
         rounds=args.rounds, n_jobs=args.workers, seed=seed, executor=executor, out=out,
-        force=args.force, progress=True,
+        force=args.force, progress=True, **(device or {}),
     )
 
 
-def _retrain(results, data):
-    """(best row, the best trial's classifier retrained on the training split, its scores)."""
+def _retrain(results, data, device=None):
+    """(best row, the best trial's classifier retrained on the training split, its scores), on
+    the trials' device when this machine has it, else on the host."""
     from ..search.trials import trial_settings
     from .image_classifier import ImageClassifier
 
@@ -103,7 +130,12 @@ def _retrain(results, data):
     params = results.best_params()
     hidden, network_options, fit_options = trial_settings(params)
     model = ImageClassifier.build(data["classes"], data["size"], hidden, **network_options)
-    model.network.fit(data["X"], data["Y"], **fit_options)
+    if device is not None:
+        try:
+            model.to(**device)
+        except (ValueError, ImportError) as e:  # the trials ran on the workers' GPUs
+            warn(f"retraining the best trial on the host: {str(e).splitlines()[0]}")
+    model.fit(data["X"], data["Y"], **fit_options)
     _, dev_score = model.network.evaluate(data["X_dev"], data["Y_dev"])
     train_score = model.network.score(data["X"], data["Y"])
     return best, model, {"params": params, "dev_accuracy": dev_score,
@@ -141,12 +173,15 @@ def _value(value):
 
 def add_parser(commands):
     search = commands.add_parser(
-        "search", help="random hyperparameter search for an image classifier", parents=IMAGES,
+        "search", help="random hyperparameter search for an image classifier",
+        parents=[*IMAGES, DEVICE],
         description="Random hyperparameter search, coarse to fine, for an image classifier on "
         "DATA (a course-format HDF5 file or a folder of class folders), with a stratified dev "
         "split held out. Each round samples --trials trials from the space (log scales for the "
         "learning rate, L2 and 1 - beta), the next round zooms into the best ones. Trials run "
-        "on local processes (--workers) or a Dask cluster (--scheduler). Writes DIR/results.csv "
+        "on local processes (--workers) or a Dask cluster (--scheduler); with --device cuda "
+        "each Dask trial asks its worker for one GPU (workers started with --resources GPU=1, "
+        "one per GPU). Writes DIR/results.csv "
         "(a row per trial as it finishes; a rerun with the same --out runs only the missing "
         "trials), DIR/best.npz (the best trial retrained, for 'mlpkit predict') and "
         "DIR/search.png.",
@@ -159,8 +194,9 @@ def add_parser(commands):
     search.add_argument("--space", metavar="SPACE.toml",
                         help="search space file (default: the built-in space; see README)")
     where = search.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int_at_least(1), default=-1, metavar="K",
-                       help="local worker processes (default: one per core)")
+    where.add_argument("--workers", type=int_at_least(1), default=None, metavar="K",
+                       help="local worker processes (default: one per core; one with a GPU "
+                       "--device)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run the trials on the Dask scheduler at ADDRESS (tcp://host:8786)")
     search.add_argument("--connect-timeout", type=positive(), default=CONNECT_TIMEOUT,

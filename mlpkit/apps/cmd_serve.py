@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 from .cli_files import load_classifier
-from .cli_options import PROG, number
+from .cli_options import DEVICE, PROG, number, placement
 from .cli_output import warn
 
 HOST = "127.0.0.1"
@@ -46,7 +46,10 @@ def _is_loopback(host):
 def run(args):
     from ..io.model_files import read_metadata
 
+    where = placement(args)
     model = load_classifier(args.model)
+    if where is not None:  # the answers are the same JSON, computed there
+        model.to(**where)
     header = read_metadata(args.model)
     try:
         import uvicorn  # noqa: F401 (the check that the [serve] extra is installed)
@@ -100,7 +103,8 @@ def add_parser(commands):
         description="Serve MODEL: a page at / to drop photos on (each gets its class and a "
         "probability bar per class), POST /api/predict (multipart field 'files'), "
         "GET /api/model, GET /health and the API docs at /docs. Needs the [serve] extra: "
-        "pip install 'mlpkit[serve]'.",
+        "pip install 'mlpkit[serve]'. --device computes the answers there.",
+        parents=[DEVICE],
     )
     serve.add_argument("model", metavar="MODEL", help="model file from 'mlpkit train'")
     add_address_options(serve)

@@ -15,6 +15,7 @@ from ..data.checks import one_line
 from .cli_data import Split, prepare
 from .cli_files import check_writable, load_classifier
 from .cli_options import (
+    DEVICE,
     HUMAN_ERROR,
     IMAGE_SIZE,
     IMAGES,
@@ -24,6 +25,7 @@ from .cli_options import (
     hidden_sizes,
     int_at_least,
     non_negative,
+    placement,
     positive,
 )
 from .cli_output import Progress, warn
@@ -52,6 +54,7 @@ def run(args):
     from ..training import TrainingInterrupted
 
     options, resumed, monitor_test = _options(args)
+    where = placement(args)
     out = check_writable(args.out if args.out is not None else (args.resume or "model.npz"),
                          "model.npz")
     if options["stream"] is None:
@@ -61,6 +64,8 @@ def run(args):
              "an HDF5 file, read without decoding")
     data = _prepare(options, resumed, args.workers, monitor_test)
     model, net = data["model"], data["model"].network
+    if where is not None:
+        model.to(**where)
     epochs = options["epochs"]
     done = net.training_state.epoch if resumed is not None else 0
     if resumed is not None and done >= epochs:
@@ -84,7 +89,8 @@ def run(args):
                      if data["monitor"] is not None else "")
         print(f"{verb} {net.layer_dims} on {prepared.m} {what} of {model.classes} "
               f"(seed {options['seed']})" + (f" from epoch {done}" if done else "")
-              + (", streamed from disk" if options["stream"] else "") + monitored, flush=True)
+              + (", streamed from disk" if options["stream"] else "") + monitored
+              + (f"; on {_device(net)}" if where is not None else ""), flush=True)
     try:
         history = _fit(model, data, options, checkpoints, resume=resumed is not None, done=done,
                        quiet=args.quiet)
@@ -108,6 +114,12 @@ def run(args):
     save(model, out, metadata=metadata(scores=scores, found=found))
     print(f"model saved to {out}; cost curve in {_plot(history, data, options, out)}")
     return 0
+
+
+def _device(net):
+    """The network's library, device and dtype, in words."""
+    b = net.backend
+    return f"{b.name} {b.device} in {str(net.dtype).rsplit('.', 1)[-1]}"
 
 
 def _options(args):
@@ -295,7 +307,7 @@ def add_parser(commands):
     from ..optim.schedules import SCHEDULES
 
     train = commands.add_parser(
-        "train", help="train an image classifier", parents=[*IMAGES, HUMAN_ERROR],
+        "train", help="train an image classifier", parents=[*IMAGES, HUMAN_ERROR, DEVICE],
         description="Train an image classifier on DATA: a course-format HDF5 file or a folder "
         "with one subfolder of images per class. With a dev set (--dev, or --validation-split "
         "of DATA) its cost and error are monitored every epoch, and the run ends with the "

@@ -190,12 +190,6 @@ def float_dtypes(X):
     return tuple(found[name] for name in ("float64", "float32") if name in found)
 
 
-def host_dtype(X):
-    """NumPy's dtype of X's (float32 or float64): the targets and weights are prepared on the
-    host in it."""
-    return np.dtype(str(X.dtype).rsplit(".", 1)[-1])
-
-
 # The estimators' docstrings: what both take and hold, in scikit-learn's order.
 PARAMETERS = """hidden_layer_sizes : array-like of int, default=(100,)
     n[1], ..., n[L-1]: the units of each hidden layer.

@@ -11,7 +11,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 
 from ..nn.backend import array_backend, backend_of, to_numpy
-from .base import BaseMLP, docstring, host_dtype
+from ..training.devices import host_dtype
+from .base import BaseMLP, docstring
 from .persistence import to_json
 
 
@@ -121,7 +122,7 @@ default=None
                     f"`y` has classes not in `self.classes_`. `self.classes_` has "
                     f"{self.classes_}. 'y' has {classes}."
                 )
-        return X, self._label_binarizer.transform(y).astype(host_dtype(X))
+        return X, self._label_binarizer.transform(y).astype(host_dtype(X.dtype))
 
     def _sample_weight(self, sample_weight, X, Y):
         """sample_weight times the class weights of the examples' labels."""

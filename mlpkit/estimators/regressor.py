@@ -7,7 +7,8 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from .base import BaseMLP, docstring, host_dtype
+from ..training.devices import host_dtype
+from .base import BaseMLP, docstring
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -83,7 +84,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             raise ValueError(
                 "Some value(s) of y are negative which is not allowed for Poisson regression."
             )
-        return X, y.reshape(X.shape[0], -1).astype(host_dtype(X))
+        return X, y.reshape(X.shape[0], -1).astype(host_dtype(X.dtype))
 
     def _check_continuation(self, net, layer_dims):
         """As BaseMLP's, and the same loss (its output activation) as the fitted network."""

@@ -43,8 +43,16 @@ class Backend:
 
     # ------------------------------------------------------------------ arrays
     def dtype(self, name):
-        """The namespace's dtype of that name ("float32", "float64", ...)."""
-        return getattr(self.xp, str(name))
+        """The namespace's dtype of that name ("float32", "float64", ...); a ValueError for
+        float64 on a device that has float32 but no float64 (Apple's MPS)."""
+        name = str(name).rsplit(".", 1)[-1]
+        if name == "float64" and not self.is_numpy:
+            floats = self.xp.__array_namespace_info__().dtypes(device=self.device,
+                                                              kind="real floating")
+            if "float64" not in floats and "float32" in floats:
+                raise ValueError(f"{self.name} on device {self.device} has no float64; use "
+                                 "float32 there")
+        return getattr(self.xp, name)
 
     def empty(self, shape, dtype):
         return self.xp.empty(shape, dtype=dtype, device=self.device) if not self.is_numpy else (
@@ -294,7 +302,7 @@ def backend_for(device=None, library=None):
             return backend_of(cupy.empty(0))
     except ImportError:
         raise ImportError(f"{library} is not installed: pip install 'mlpkit[{library}]'") from None
-    except (RuntimeError, ValueError) as error:
+    except (RuntimeError, ValueError, AssertionError) as error:  # torch without CUDA: assert
         raise ValueError(f"{library} cannot use device={device!r}: {error}") from None
 
 

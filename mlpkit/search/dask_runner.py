@@ -96,6 +96,24 @@ def blas_cap(cores, host_threads):
     return max(1, cores // max(1, host_threads))
 
 
+def check_gpu_workers(client, device="cuda"):
+    """The addresses of the workers that offer a "GPU" resource (started with `--resources
+    GPU=1`); a ValueError at once when none does, instead of trials that wait forever."""
+    try:
+        info = client.scheduler_info(n_workers=-1)  # every worker, not the first 5
+    except TypeError:  # distributed before the n_workers argument
+        info = client.scheduler_info()
+    found = [address for address, worker in info["workers"].items()
+             if (worker.get("resources") or {}).get("GPU", 0) >= 1]
+    if not found:
+        raise ValueError(
+            f"device={device!r}: each trial asks a Dask worker for one GPU (resources "
+            f"{{'GPU': 1}}), and none of the cluster's {len(info['workers'])} workers offers "
+            "one; start one worker per GPU with: CUDA_VISIBLE_DEVICES=N dask worker ADDRESS "
+            "--nthreads 1 --resources GPU=1")
+    return found
+
+
 def dask_executor(executor, retries=2):
     """(client.get_executor(), the client to close when done or None) for `executor`: a
     distributed.Client (left open), a cluster object or a scheduler address (a client made here,

@@ -24,17 +24,66 @@ from .trials import execute_trial, this_process, tune_malloc
 
 def run_trials(trials, data, train_fn=None, fixed=None, n_jobs=1, progress=True,
                blas_threads=None, desc="trials", executor=None, results_file=None,
-               round_number=1, retries=2):
-    """run_trial for each parameter dict; returns the rows in the order of `trials`.
+               round_number=1, retries=2, device=None, backend=None, dtype=None):
+    """Run one trial per parameter dict (see `run_trial`) on an executor.
 
-    executor: None or "processes" (n_jobs local processes with joblib, -1 = all cores), a
-    concurrent.futures.Executor, or Dask: a distributed.Client, a cluster, or a scheduler
-    address such as "tcp://host:8786" (retries: how often Dask reruns a task that raised).
-    blas_threads per trial (default: the cores of the machine a trial runs on // the trials
-    running there at once). results_file (a path or ResultsFile): each finished trial is
-    appended as round `round_number`; trials already recorded there are not run again, and the
-    rows come back as the file holds them (with round, trial, status, worker, ...)."""
-    with open_runner(executor, n_jobs, blas_threads, retries) as runner:
+    Parameters
+    ----------
+    trials : list of dict
+        The parameter dicts, e.g. from `sample_trials`.
+    data : tuple
+        (X, Y, X_dev, Y_dev), sent to the workers once.
+    train_fn : callable, optional
+        train_fn(params, X, Y, X_dev, Y_dev) -> the dev score or a dict with "dev_score"
+        (default: `train_network`).
+    fixed : dict, optional
+        Parameters every trial takes (the trial's own win).
+    n_jobs : int, default 1
+        Local processes for executor None (-1: all cores); 1 runs the trials in this process.
+    progress : bool, default True
+        Show a tqdm bar that advances per trial.
+    blas_threads : int, optional
+        BLAS threads per trial (default: the cores of the machine a trial runs on // the
+        trials running there at once).
+    desc : str, default "trials"
+        The progress bar's label.
+    executor : None, "processes", concurrent.futures.Executor, distributed.Client, cluster or str
+        None or "processes": n_jobs local processes (joblib); an Executor; or Dask: a
+        distributed.Client, a cluster, or a scheduler address such as "tcp://host:8786".
+    results_file : path or ResultsFile, optional
+        Each finished trial is appended as round `round_number`; trials already recorded there
+        are not run again, and the rows come back as the file holds them (with round, trial,
+        status, worker, ...).
+    round_number : int, default 1
+        The round the trials are recorded as.
+    retries : int, default 2
+        How often Dask reruns a task that raised.
+    device : str, optional
+        Where each trial trains ("cpu", "cuda", "cuda:N", "mps"): the data are moved there
+        (once per worker process) in `dtype` and the engine follows them. On Dask a trial on a
+        GPU asks its worker for one through worker resources (resources={"GPU": 1}) and trains
+        on "cuda": start one worker per GPU with `CUDA_VISIBLE_DEVICES=N dask worker ADDRESS
+        --nthreads 1 --resources GPU=1`. Local processes share the one device one trial at a
+        time (n_jobs must be 1).
+    backend : {"numpy", "torch", "cupy"}, optional
+        The array library on that device (default: see `mlpkit.nn.backend.backend_for`).
+    dtype : {"float32", "float64"}, optional
+        The precision there (default: float64 on the host, float32 on GPUs).
+
+    Returns
+    -------
+    list of dict
+        One row per trial, in the order of `trials`: {**params, **metrics, "seconds",
+        "error"}.
+
+    Raises
+    ------
+    ValueError
+        For a device no worker can train on: local processes with n_jobs != 1 on a GPU, or a
+        Dask cluster none of whose workers offers a GPU resource (at once, not after a wait).
+    """
+    with open_runner(executor, n_jobs, blas_threads, retries, device=device, backend=backend,
+                     dtype=dtype) as runner:
         runner.start(data, train_fn, fixed)
         rows, _ = run_round(runner, trials, results_file, round_number, progress, desc)
     return rows
@@ -66,21 +115,31 @@ def run_round(runner, trials, results_file, round_number, progress, desc):
     return [done[i] for i in range(len(trials))], skipped
 
 
-def open_runner(executor=None, n_jobs=1, blas_threads=None, retries=2):
+def open_runner(executor=None, n_jobs=1, blas_threads=None, retries=2, device=None,
+                backend=None, dtype=None):
     """The runner for `executor` (see run_trials), a context manager: start(data, train_fn,
     fixed) sends the data to the workers once, run(tasks) yields (index, row, status, worker)
-    as trials finish, leaving it closes what it opened."""
+    as trials finish, leaving it closes what it opened. device, backend, dtype: where the
+    trials train (see run_trials)."""
     if blas_threads is not None:
         blas_threads = check_number(blas_threads, "blas_threads", integer=True, min_val=1)
-    if executor is None or (isinstance(executor, str) and executor == "processes"):
-        return LocalProcesses(n_jobs, blas_threads)
+    local = executor is None or (isinstance(executor, str) and executor == "processes")
+    placement = None if device is None and backend is None and dtype is None else (
+        OnDevice.check(device, backend, dtype, here=local))
+    if local:
+        return LocalProcesses(n_jobs, blas_threads, placement)
     if isinstance(executor, concurrent.futures.Executor):
-        return FuturesRunner(executor, blas_threads)
+        return FuturesRunner(executor, blas_threads, placement=placement)
     if isinstance(executor, str) or _is_dask(executor):
         from .dask_runner import dask_executor
 
         executor, own_client = dask_executor(executor, retries)
-        return FuturesRunner(executor, blas_threads, closing=own_client)
+        try:
+            return FuturesRunner(executor, blas_threads, closing=own_client, placement=placement)
+        except BaseException:
+            if own_client is not None:
+                own_client.close()
+            raise
     raise TypeError(
         "executor must be None or 'processes' (local processes), a concurrent.futures.Executor, "
         "a distributed.Client or cluster, or a Dask scheduler address like 'tcp://host:8786'; "
@@ -111,7 +170,70 @@ def _local_task(index, params, data, train_fn, fixed, blas_threads, caller=None)
     return index, row, status, _local_worker()
 
 
+class OnDevice:
+    """A trial function that trains on a device: the trial's arrays (X, Y, X_dev, Y_dev) are
+    moved there in the device's dtype, once per process and data, and `train_fn` gets them
+    (`Network.fit` follows its input); its metrics come back as host values."""
+
+    _cache = {}  # the last data moved in this process: (ids, placement) -> (data, its copies)
+
+    def __init__(self, train_fn, device, backend=None, dtype=None):
+        self.train_fn, self.device, self.backend, self.dtype = train_fn, device, backend, dtype
+
+    @staticmethod
+    def check(device, backend, dtype, here=True):
+        """(device, backend, dtype) checked now (a ValueError or ImportError rather than a
+        failed row per trial); a GPU device only by name unless the trials run `here`: remote
+        workers have GPUs of their own."""
+        from ..nn.backend import backend_for
+        from ..training.devices import float_dtype
+
+        if on_gpu(device) and not here:
+            if backend not in (None, "torch", "cupy"):
+                backend_for(device, backend)  # the error for NumPy off the CPU, an unknown name
+            if dtype not in (None, "float32", "float64"):
+                raise ValueError(f"dtype must be float32 or float64; got {dtype!r}")
+        else:
+            float_dtype(backend_for(device, backend), dtype)
+        return device, backend, dtype
+
+    def __call__(self, params, *data):
+        out = self.train_fn(params, *self._moved(data))
+        if isinstance(out, dict):
+            return {k: _host_value(v) for k, v in out.items()}
+        return _host_value(out)
+
+    def _moved(self, data):
+        from ..nn.backend import backend_for, is_sparse
+        from ..training.devices import float_dtype
+
+        key = (*map(id, data), self.device, self.backend, self.dtype)
+        hit = OnDevice._cache.get(key)
+        if hit is None or any(a is not b for a, b in zip(hit[0], data, strict=True)):
+            b = backend_for(self.device, self.backend)
+            dtype = float_dtype(b, self.dtype)
+            moved = tuple(b.asarray(a, dtype) if hasattr(a, "shape") and not is_sparse(a)
+                          else a for a in data)
+            OnDevice._cache.clear()
+            hit = OnDevice._cache[key] = (data, moved)
+        return hit[1]
+
+
+def on_gpu(device):
+    """Whether `device` names one other than the host's CPU ("cuda", "cuda:1", "mps")."""
+    return device is not None and not str(device).startswith("cpu")
+
+
+def _host_value(value):
+    """A metric as a host value (a 0-d device array as a NumPy one)."""
+    from ..nn.backend import to_numpy
+
+    return to_numpy(value) if hasattr(value, "shape") and hasattr(value, "dtype") else value
+
+
 class _Runner:
+    placement = None  # (device, backend, dtype) where the trials train, or None: the host
+
     def __enter__(self):
         return self
 
@@ -119,6 +241,10 @@ class _Runner:
         self.close()
 
     def start(self, data, train_fn, fixed):
+        if self.placement is not None:
+            from .trials import train_network
+
+            train_fn = OnDevice(train_fn or train_network, *self.placement)
         self.data, self.train_fn, self.fixed = data, train_fn, fixed
 
     def close(self):
@@ -127,13 +253,19 @@ class _Runner:
 
 class LocalProcesses(_Runner):
     """n_jobs local processes (joblib's loky, reused between rounds), each trial capped to
-    cores // processes BLAS threads; n_jobs=1 runs the trials in this process."""
+    cores // processes BLAS threads; n_jobs=1 runs the trials in this process. On a GPU
+    (placement) the trials share the one device, one at a time: n_jobs must be 1."""
 
-    def __init__(self, n_jobs=1, blas_threads=None):
+    def __init__(self, n_jobs=1, blas_threads=None, placement=None):
         self.n_jobs = check_number(n_jobs, "n_jobs", integer=True)
         if self.n_jobs == 0:
             raise ParameterError("n_jobs must be a nonzero integer (-1 = all cores); got 0")
-        self.blas_threads = blas_threads
+        self.blas_threads, self.placement = blas_threads, placement
+        if placement is not None and on_gpu(placement[0]) and self.n_jobs != 1:
+            raise ParameterError(
+                f"device={placement[0]!r}: local trials share the one device, one at a time; "
+                f"n_jobs must be 1 (got {self.n_jobs}). For parallel trials, run them on a Dask "
+                "cluster with one worker per GPU (see run_trials)")
 
     def run(self, tasks):
         from joblib import Parallel, cpu_count, delayed, effective_n_jobs
@@ -162,16 +294,24 @@ class FuturesRunner(_Runner):
       workers must share this machine's file system), each trial capped to its machine's cores
       // the executor's max_workers (1 if it doesn't say).
 
-    closing: something to close with the runner (the Dask client made for an address)."""
+    closing: something to close with the runner (the Dask client made for an address).
+    placement: (device, backend, dtype) where the trials train; on Dask, a GPU device makes
+    each trial ask for one GPU (resources={"GPU": 1}), and a cluster without a worker that
+    offers one is a ValueError at once."""
 
-    def __init__(self, executor, blas_threads=None, closing=None):
+    def __init__(self, executor, blas_threads=None, closing=None, placement=None):
         self.executor, self.blas_threads, self.closing = executor, blas_threads, closing
+        self.placement = placement
         self.threads = isinstance(executor, concurrent.futures.ThreadPoolExecutor)
         self.dask = None
+        self.resources = None
         if _is_dask_executor(executor):
-            from .dask_runner import DaskWorkers
+            from .dask_runner import DaskWorkers, check_gpu_workers
 
             self.dask = DaskWorkers(executor)
+            if placement is not None and on_gpu(placement[0]):
+                check_gpu_workers(self.dask.client, placement[0])
+                self.resources = {"GPU": 1}
         self.folder = None
 
     def start(self, data, train_fn, fixed):
@@ -221,6 +361,8 @@ class FuturesRunner(_Runner):
         futures = {}
         for index, params, label in tasks:
             options = {} if self.dask is None else self.dask.options(label)
+            if self.resources is not None:
+                options["resources"] = self.resources
             future = self.executor.submit(task, index, params, self.data, self.train_fn,
                                           self.fixed, blas, caller, **options)
             futures[future] = index, params

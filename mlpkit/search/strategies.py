@@ -28,7 +28,8 @@ def _train_fn_and_fixed(train_fn_or_spec):
 
 
 def random_search(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, n_jobs=1, seed=None,
-                  progress=True, blas_threads=None, executor=None, out=None, force=False):
+                  progress=True, blas_threads=None, executor=None, out=None, force=False,
+                  device=None, backend=None, dtype=None):
     """Sample n_trials parameter dicts from `space` and train one model per dict.
 
     The same seed gives the same results on any executor. A trial that diverges or raises is
@@ -66,6 +67,13 @@ def random_search(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, n_jobs=
         rerun with the same folder runs only the trials missing there.
     force : bool, default False
         Discard the results of a different search found in `out` instead of refusing.
+    device : str, optional
+        Train each trial there ("cpu", "cuda", "cuda:1"; see `run_trials`); on Dask each
+        trial asks for one GPU through the workers' resources.
+    backend : {"numpy", "torch", "cupy"}, optional
+        The array library for `device` (default: torch when installed, else CuPy).
+    dtype : str, optional
+        The trials' float dtype (default float32 on a GPU).
 
     Returns
     -------
@@ -97,11 +105,11 @@ def random_search(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, n_jobs=
     return _search("random_search", train_fn_or_spec, space, n_trials, (X, Y, X_dev, Y_dev),
                    rounds=1, zoom=None, margin=None, n_jobs=n_jobs, seed=seed,
                    progress=progress, blas_threads=blas_threads, executor=executor, out=out,
-                   force=force)
+                   force=force, placement=(device, backend, dtype))
 
 
 def _search(strategy, train_fn_or_spec, space, n_trials, data, rounds, zoom, margin, n_jobs,
-            seed, progress, blas_threads, executor, out, force):
+            seed, progress, blas_threads, executor, out, force, placement=(None, None, None)):
     """Random search in `rounds` rounds (coarse to fine after each but the last): the rows of
     every round, recorded in `out` if given."""
     from .folder import SearchFolder, fresh_seed
@@ -114,7 +122,9 @@ def _search(strategy, train_fn_or_spec, space, n_trials, data, rounds, zoom, mar
     space = check_space(space)
     if zoom is not None:
         zoom = _check_zoom(zoom)
-    with open_runner(executor, n_jobs, blas_threads) as runner:  # checked before out is
+    device, backend, dtype = placement
+    with open_runner(executor, n_jobs, blas_threads, device=device, backend=backend,
+                     dtype=dtype) as runner:  # checked before out is
         folder = None
         if out is not None:
             if seed is None:
@@ -215,10 +225,11 @@ def _zoom_space(space, results, zoom, margin):
 
 def coarse_to_fine(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, rounds=2, zoom=0.25,
                    margin=0.1, n_jobs=1, seed=None, progress=True, blas_threads=None,
-                   executor=None, out=None, force=False):
+                   executor=None, out=None, force=False, device=None, backend=None, dtype=None):
     """Random search in `rounds` rounds of n_trials: after each round the space is zoomed into
     the region of its best trials (see zoom_space) and sampled again. executor, blas_threads,
-    out and force as in random_search (a rerun recomputes each zoom from the recorded rows).
+    out, force, device, backend and dtype as in random_search (a rerun recomputes each zoom
+    from the recorded rows).
 
     Parameters
     ----------
@@ -252,6 +263,8 @@ def coarse_to_fine(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, rounds
         The output folder, as in random_search.
     force : bool, default False
         Discard a different search found in `out`.
+    device, backend, dtype : optional
+        Where and in which dtype the trials train, as in random_search.
 
     Returns
     -------
@@ -268,4 +281,4 @@ def coarse_to_fine(train_fn_or_spec, space, n_trials, X, Y, X_dev, Y_dev, rounds
     return _search("coarse_to_fine", train_fn_or_spec, space, n_trials, (X, Y, X_dev, Y_dev),
                    rounds=rounds, zoom=zoom, margin=margin, n_jobs=n_jobs, seed=seed,
                    progress=progress, blas_threads=blas_threads, executor=executor, out=out,
-                   force=force)
+                   force=force, placement=(device, backend, dtype))

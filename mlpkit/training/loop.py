@@ -8,7 +8,8 @@ bit.
 
 The loop runs on its source's array library and device (`source.backend`, NumPy when a source
 has none): the network is moved there, shuffles and dropout masks are drawn there (one device
-generator per epoch, seeded from the state's NumPy generator, so a run still resumes exactly),
+generator per epoch, seeded from the state's NumPy generator, so a run still resumes exactly;
+a source that says `host_order`, fed from the host, takes its shuffles from that generator),
 and the costs of the steps are summed there and read back once per epoch, where the divergence
 check runs: no step waits for the device.
 """
@@ -304,12 +305,21 @@ class Loop:
             rate = float(self.schedule(epoch, self.learning_rate0))
         m = source.n_examples
         backend = source_backend(source)
-        # NumPy draws from the state's generator itself; a device, from its own generator
-        rng = state.rng if backend.is_numpy else backend.random(state.rng.integers(2**63))
         full = self.batch_size is None or self.batch_size >= m
-        batches = [source.full_batch()] if full else source.batches(
-            self.shuffle.order(epoch, m, rng), self.batch_size
-        )
+        # NumPy draws from the state's generator itself; a device, from its own generator. A
+        # source fed from the host (DeviceSource) takes its order from the state's generator,
+        # and without dropout draws nothing on the device: the NumPy run's steps exactly.
+        host_order = backend.is_numpy or getattr(source, "host_order", False)
+        order = self.shuffle.order(epoch, m, state.rng) if host_order and not full else None
+        if backend.is_numpy:
+            rng = state.rng
+        elif host_order and self.keep_prob is None:
+            rng = None
+        else:
+            rng = backend.random(state.rng.integers(2**63))
+        if not full and order is None:
+            order = self.shuffle.order(epoch, m, rng)
+        batches = [source.full_batch()] if full else source.batches(order, self.batch_size)
         step_rate = rate * self.rate_scale
         total, seen = 0.0, 0
         with np.errstate(over="ignore", invalid="ignore"):
