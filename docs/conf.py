@@ -51,6 +51,9 @@ autodoc_typehints = "description"
 autodoc_mock_imports = []
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
+# Attributes as fields of their class: an attribute that is also a documented property
+# (Network.parameters) would otherwise be described twice
+napoleon_use_ivar = True
 # The docstrings use `x` for code (Markdown habit); show it as code, not as a broken reference.
 default_role = "code"
 # sphinx-argparse's domain cannot resolve MyST's "any" links; every link here names its target

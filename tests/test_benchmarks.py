@@ -211,7 +211,7 @@ def test_gpu_check_runs_its_cpu_path_with_torch_as_the_device(tmp_path):
     results = json.loads(out.read_text())
     assert "cupy" in results["skipped"] or "cupy" in results
     parity = results["torch"]["parity"]
-    assert {row[0] for row in parity} == {"gd", "adam-minibatch-l2", "rmsprop",
+    assert {row[0] for row in parity} == {"gd", "adam-minibatch-l2", "rmsprop-l2",
                                            "batchnorm-momentum", "lbfgs"}
     assert all(row[-1] is True for row in parity)
     speed = results["torch"]["speed"]

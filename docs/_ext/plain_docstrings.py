@@ -3,7 +3,7 @@
 The docstrings state equations and contracts in plain text with `code` in backticks: `mean_`,
 `|dtheta_i|` or `**options` would be rST links, substitutions and bold. Outside backticks,
 this hook escapes a name's trailing underscore, `|` and `*` (`**options`, `[2, *hidden, 1]`) so
-they show as written.
+they show as written. In numpydoc types, shapes are shown as code rather than as links.
 """
 
 import re
@@ -12,6 +12,8 @@ SPANS = re.compile(r"(``.*?``|`[^`]*`)")
 TRAILING_UNDERSCORE = re.compile(r"(\w)_(?=\W|$)")
 DIRECTIVE = re.compile(r"\s*\.\. ")  # napoleon's `.. attribute:: mean_`: names stay as they are
 FIELD = re.compile(r"(\s*:[^:`]+:)(.*)")  # `:param X:` / `:ivar mean_:`: only the text after
+TYPE_FIELD = re.compile(r"\s*:(type|vartype|rtype)( [^:]*)?:")
+SHAPE = re.compile(r"shape (\([^)]*\))")
 
 
 def escape(text: str) -> str:
@@ -26,6 +28,10 @@ def escape_line(line: str) -> str:
     if DIRECTIVE.match(line):
         return line
     field = FIELD.fullmatch(line)
+    if field and TYPE_FIELD.match(line):
+        # a type's words become links; a shape's (n_samples, n_features) are no object's names
+        # (n_features would link to some source's attribute): shown as code, they stay text
+        return field.group(1) + escape(SHAPE.sub(r"shape ``\1``", field.group(2)))
     if field:
         return field.group(1) + escape(field.group(2))
     return escape(line)

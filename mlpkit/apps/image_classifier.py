@@ -146,7 +146,7 @@ class ImageClassifier:
 
         Returns
         -------
-        History
+        mlpkit.training.History
             The run's history.
         """
         if not self.placed:

@@ -511,7 +511,7 @@ class Network:
 
         Returns
         -------
-        History
+        mlpkit.training.History
             history.costs[i] is the cost of epoch i.
 
         Examples

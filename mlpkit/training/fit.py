@@ -112,7 +112,7 @@ def fit(net, X, Y=None, epochs=1000, learning_rate=0.0075, *, batch_size=None, s
 
     Returns
     -------
-    History
+    mlpkit.training.History
         history.costs[i] is the cost of epoch i.
 
     Raises

@@ -218,7 +218,7 @@ class Loop:
 
         Returns
         -------
-        History
+        mlpkit.training.History
             state.history.
 
         Raises
