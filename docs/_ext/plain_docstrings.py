@@ -14,6 +14,9 @@ DIRECTIVE = re.compile(r"\s*\.\. ")  # napoleon's `.. attribute:: mean_`: names 
 FIELD = re.compile(r"(\s*:[^:`]+:)(.*)")  # `:param X:` / `:ivar mean_:`: only the text after
 TYPE_FIELD = re.compile(r"\s*:(type|vartype|rtype)( [^:]*)?:")
 SHAPE = re.compile(r"shape (\([^)]*\))")
+# napoleon's Returns and Yields: `:returns: **self** -- text`, or `* **X** (*type*) -- text`
+RETURN_ITEM = re.compile(
+    r"(\s*(?::returns:\s*|:Yields:\s*)?(?:\* )?\*\*[^*]+\*\*(?: \(\*.*?\*\))?)(.*)")
 
 
 def escape(text: str) -> str:
@@ -27,6 +30,9 @@ def escape(text: str) -> str:
 def escape_line(line: str) -> str:
     if DIRECTIVE.match(line):
         return line
+    item = RETURN_ITEM.fullmatch(line)
+    if item and (line.lstrip().startswith((":returns:", ":Yields:", "* **"))):
+        return item.group(1) + escape(item.group(2))  # napoleon's markup kept, the text escaped
     field = FIELD.fullmatch(line)
     if field and TYPE_FIELD.match(line):
         # a type's words become links; a shape's (n_samples, n_features) are no object's names
