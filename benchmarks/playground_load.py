@@ -29,7 +29,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name, usable_cpus  # noqa: E402
+from machine import cpu_count, cpu_name  # noqa: E402
 
 from mlpkit.apps.presets import fit_options, make_data, network, settings_of  # noqa: E402
 
@@ -93,7 +93,7 @@ def main():
     parser.add_argument("--max-seconds", type=float, default=600)
     args = parser.parse_args()
 
-    print(f"machine: {cpu_name()}, {usable_cpus()} usable CPUs, load average "
+    print(f"machine: {cpu_name()}, {cpu_count()} usable CPUs, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryFile("w+") as log:
         process, url = start_server(log, args.max_runs)
@@ -103,7 +103,9 @@ def main():
                        for r in results]
             for t in threads:
                 t.start()
-            time.sleep(1.0)
+            started = time.monotonic() + 30  # every client's run accepted, then one more
+            while not all("id" in r for r in results) and time.monotonic() < started:
+                time.sleep(0.02)
             extra = httpx.post(f"{url}/api/runs", json={"epochs": 10}, timeout=60)
             busy = sum(1 for r in results if "id" in r)
             print(f"one more run while {busy} train (--max-runs {args.max_runs}): "

@@ -5,6 +5,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,6 +112,18 @@ def test_quick_serve_load_benchmark_gets_every_answer_right():
     assert row[:3] == ["20", "20", "0"]  # requests, correct, wrong or failed
     assert float(row[4]) > 0 and float(row[5]) <= float(row[6]) <= float(row[7])
     assert "4 concurrent clients x 5 requests" in run.stdout and "machine:" in run.stdout
+
+
+def test_small_playground_load_benchmark_refuses_the_extra_run_and_checks_the_accuracy():
+    """benchmarks/playground_load.py on a real playground server, at a small size: one client's
+    1000-epoch run streams its updates, one more run gets 429, the final accuracy is
+    Network.fit's."""
+    run = subprocess.run([sys.executable, str(BENCHMARKS / "playground_load.py"), "--clients",
+                          "1", "--epochs", "1000", "--max-runs", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "one more run while 1 train (--max-runs 1): 429" in run.stdout
+    assert re.search(r"all streams: \d+ intervals", run.stdout) and "machine:" in run.stdout
 
 
 def run_script(name, *args):
