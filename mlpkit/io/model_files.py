@@ -65,24 +65,9 @@ def network_to_state(net):
     arrays = {f"param.{k}": to_numpy(v) for k, v in net.parameters.items()}
     arrays.update({f"stat.{k}": to_numpy(v) for k, v in net.running_stats.items()})
     if net.training_state is not None:
-        state = net.training_state
-        if not net.backend.is_numpy:
-            state = _host_state(state)
-        meta["training"], training_arrays = state.to_arrays("training")
+        meta["training"], training_arrays = net.training_state.to_arrays("training")
         arrays.update(training_arrays)
     return meta, arrays
-
-
-def _host_state(state):
-    """A copy of a training state whose arrays (optimizer moments, the last epoch's network)
-    are NumPy arrays on the host."""
-    state = state.copy()
-    state.optimizer = {k: to_numpy(v) if hasattr(v, "shape") else v
-                       for k, v in (state.optimizer or {}).items()} or state.optimizer
-    if state.last_network is not None:
-        state.last_network = tuple({k: to_numpy(v) for k, v in part.items()}
-                                   for part in state.last_network)
-    return state
 
 
 def network_from_state(meta, arrays):

@@ -14,7 +14,7 @@ which the estimators' saved parameters use too.
 import copy
 from dataclasses import dataclass, field
 
-from ..nn.backend import np
+from ..nn.backend import array_backend, np, to_numpy
 
 
 @dataclass
@@ -196,7 +196,10 @@ def float_from_json(value):
 
 
 def _encode(value, path, arrays, what):
-    """JSON data with every array moved into `arrays` under its path, leaving {"$array": key}."""
+    """JSON data with every array moved into `arrays` under its path, leaving {"$array": key};
+    an array on a device is moved as its host copy (a state saves from any device)."""
+    if not isinstance(value, np.ndarray) and array_backend(value) is not None:
+        value = to_numpy(value)
     if isinstance(value, np.ndarray):
         arrays[path.rstrip(".")] = value
         return {"$array": path.rstrip(".")}

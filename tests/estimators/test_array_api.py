@@ -124,3 +124,20 @@ def test_predicting_on_another_library_or_device_is_refused_with_the_way_out():
 def test_the_tag_says_so():
     assert MLPClassifier().__sklearn_tags__().array_api_support
     assert MLPRegressor().__sklearn_tags__().array_api_support
+
+
+def test_an_estimator_fitted_on_a_device_saves_and_resumes_on_the_host(tmp_path):
+    """The model file is written from host copies, training state included (Adam's moments on
+    the device): it loads on the host, predicts what the device did and trains on."""
+    import mlpkit
+
+    X, y = make_classification(n_samples=60, n_features=5, random_state=0)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=10, random_state=0)
+        est.fit(torch.asarray(X), y)
+        on_device = to_numpy(est.predict_proba(torch.asarray(X)))
+    mlpkit.save(est, tmp_path / "model.npz")
+    loaded = mlpkit.load(tmp_path / "model.npz")
+    assert loaded.network_.backend == NUMPY
+    np.testing.assert_allclose(loaded.predict_proba(X), on_device, rtol=1e-12, atol=1e-15)
+    assert loaded.partial_fit(X, y).n_iter_ == 1
