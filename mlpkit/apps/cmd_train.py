@@ -118,8 +118,10 @@ def run(args):
 
 def _device(net):
     """The network's library, device and dtype, in words."""
+    from ..nn.backend import dtype_name
+
     b = net.backend
-    return f"{b.name} {b.device} in {str(net.dtype).rsplit('.', 1)[-1]}"
+    return f"{b.name} {b.device} in {dtype_name(net.dtype)}"
 
 
 def _options(args):

@@ -61,7 +61,7 @@ from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..nn.backend import NUMPY, array_backend, to_numpy
+from ..nn.backend import NUMPY, array_backend, on_host
 from ..nn.initializers import INITIALIZERS
 from .fitting import (
     HIDDEN,
@@ -148,10 +148,8 @@ class BaseMLP(LayerViews, TrainingSetup, Persistence, BaseEstimator):
 
     def _validate_X_y(self, X, y, reset, **check_params):
         """X validated in its library (float32 or float64), y as a NumPy array on the host."""
-        if dispatched(X) is not None or array_backend(y) is not None:
-            y = to_numpy(y)
         X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+            self, X, on_host(y), accept_sparse=["csr", "csc"], multi_output=True,
             dtype=float_dtypes(X), reset=reset, **check_params,
         )
         if y.ndim == 2 and y.shape[1] == 1:
@@ -174,20 +172,12 @@ class BaseMLP(LayerViews, TrainingSetup, Persistence, BaseEstimator):
         return OnnxSpec(self.network_, n_features=self.n_features_in_, **self._onnx_outputs())
 
 
-def dispatched(X):
-    """X's Backend when scikit-learn's array_api_dispatch is on and X is an array of another
-    library than NumPy (everything then follows X); None otherwise."""
-    return array_backend(X) if get_config()["array_api_dispatch"] else None
-
-
 def float_dtypes(X):
-    """The floating dtypes X may keep: float64 and float32 of X's library on its device (float32
-    alone where the device has no float64); NumPy's unless X is followed (`dispatched`)."""
-    b = dispatched(X)
-    if b is None:
-        return (np.float64, np.float32)
-    found = b.xp.__array_namespace_info__().dtypes(device=b.device, kind="real floating")
-    return tuple(found[name] for name in ("float64", "float32") if name in found)
+    """The floating dtypes X may keep: under scikit-learn's array_api_dispatch, when X is an
+    array of another library than NumPy (everything then follows X), its device's float64 and
+    float32 (`Backend.float_dtypes`); else NumPy's."""
+    b = array_backend(X) if get_config()["array_api_dispatch"] else None
+    return (np.float64, np.float32) if b is None else b.float_dtypes()
 
 
 # The estimators' docstrings: what both take and hold, in scikit-learn's order.

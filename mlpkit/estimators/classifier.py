@@ -10,8 +10,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 
-from ..nn.backend import array_backend, backend_of, to_numpy
-from ..training.devices import host_dtype
+from ..nn.backend import backend_of, host_dtype, on_host, to_numpy
 from .base import BaseMLP, docstring
 from .persistence import to_json
 
@@ -298,9 +297,8 @@ default=None
             The (weighted) share of examples predicted right; for multi-label y, of examples
             with every label right.
         """
-        host = [v if array_backend(v) is None else to_numpy(v)
-                for v in (y, self.predict(X), sample_weight)]
-        return float(accuracy_score(*host[:2], sample_weight=host[2]))
+        return float(accuracy_score(on_host(y), on_host(self.predict(X)),
+                                    sample_weight=on_host(sample_weight)))
 
     def predict_proba(self, X):
         """The output layer's A[L], one row per example, in the order of classes_.

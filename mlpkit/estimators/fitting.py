@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight
 
-from ..nn.backend import array_backend, backend_of, to_numpy
+from ..nn.backend import backend_of, on_host, to_numpy
 from ..nn.checks import all_finite, check_layer_sizes, keep_prob_from_dropout
 from ..nn.network import Network
 from ..optim.lbfgs import LBFGS
@@ -243,9 +243,8 @@ class TrainingSetup:
         the costs and gradients become weighted means, as scikit-learn's."""
         if sample_weight is None:
             return None
-        if array_backend(sample_weight) is not None:
-            sample_weight = to_numpy(sample_weight)
-        return _check_sample_weight(sample_weight, Y, dtype=Y.dtype, ensure_non_negative=True)
+        return _check_sample_weight(on_host(sample_weight), Y, dtype=Y.dtype,
+                                    ensure_non_negative=True)
 
     def _initialize(self, layer_dims, dtype):
         self.n_iter_ = 0

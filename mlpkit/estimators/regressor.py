@@ -7,7 +7,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from ..training.devices import host_dtype
+from ..nn.backend import host_dtype
 from .base import BaseMLP, docstring
 
 

@@ -13,8 +13,8 @@ the training state).
 
 import numpy as np
 
-__all__ = ["NUMPY", "Backend", "array_backend", "backend_for", "backend_of", "is_sparse", "np",
-           "to_numpy"]
+__all__ = ["NUMPY", "Backend", "array_backend", "backend_for", "backend_of", "dtype_name",
+           "host_dtype", "is_sparse", "np", "on_host", "to_numpy"]
 
 
 class Backend:
@@ -45,14 +45,20 @@ class Backend:
     def dtype(self, name):
         """The namespace's dtype of that name ("float32", "float64", ...); a ValueError for
         float64 on a device that has float32 but no float64 (Apple's MPS)."""
-        name = str(name).rsplit(".", 1)[-1]
-        if name == "float64" and not self.is_numpy:
-            floats = self.xp.__array_namespace_info__().dtypes(device=self.device,
-                                                              kind="real floating")
-            if "float64" not in floats and "float32" in floats:
-                raise ValueError(f"{self.name} on device {self.device} has no float64; use "
-                                 "float32 there")
+        name = dtype_name(name)
+        if name == "float64" and self.float_dtypes() == (self.xp.float32,):
+            raise ValueError(f"{self.name} on device {self.device} has no float64; use "
+                             "float32 there")
         return getattr(self.xp, name)
+
+    def float_dtypes(self):
+        """The device's float64 and float32, widest first (float32 alone where the device has
+        no float64, as Apple's MPS)."""
+        if self.is_numpy:
+            return (np.float64, np.float32)
+        found = self.xp.__array_namespace_info__().dtypes(device=self.device,
+                                                         kind="real floating")
+        return tuple(found[name] for name in ("float64", "float32") if name in found)
 
     def empty(self, shape, dtype):
         return self.xp.empty(shape, dtype=dtype, device=self.device) if not self.is_numpy else (
@@ -95,13 +101,8 @@ class Backend:
         """float64 on the host; float32 on GPUs (and on devices without float64)."""
         if self.is_numpy:
             return np.float64
-        info = self.xp.__array_namespace_info__()
-        float64 = info.dtypes(device=self.device, kind="real floating").get("float64")
-        if float64 is None or "cuda" in str(self.device) or "mps" in str(self.device) or (
-            self.name == "cupy"
-        ):
-            return self.xp.float32
-        return self.xp.float64
+        gpu = self.name == "cupy" or any(kind in str(self.device) for kind in ("cuda", "mps"))
+        return self.xp.float32 if gpu else self.float_dtypes()[0]
 
     # ------------------------------------------------------------------ writes into out=
     def multiply(self, a, b, out=None):
@@ -220,7 +221,7 @@ class _HostRandom:
         self._backend, self._rng = backend, np.random.default_rng(seed)
 
     def random(self, shape, dtype):
-        host = self._rng.random(shape, dtype=np.dtype(str(dtype).rsplit(".", 1)[-1]))
+        host = self._rng.random(shape, dtype=host_dtype(dtype))
         return self._backend.asarray(host)
 
     def permutation(self, m):
@@ -312,6 +313,16 @@ def _installed(name):
     return importlib.util.find_spec(name) is not None
 
 
+def dtype_name(dtype):
+    """A dtype's name in any library: "float32" for np.float32, torch.float32 or CuPy's."""
+    return str(dtype).rsplit(".", 1)[-1]
+
+
+def host_dtype(dtype):
+    """NumPy's dtype of the same name as a dtype of any library (torch.float32 -> float32)."""
+    return np.dtype(dtype_name(dtype))
+
+
 def is_sparse(x):
     """Whether x is a scipy.sparse matrix or array (recognized by its interface; NumPy's
     backend only)."""
@@ -347,6 +358,12 @@ def to_numpy(x):
     if xp.__name__ == "array_api_strict":
         return np.asarray(xp.asarray(x, device=xp.Device("CPU_DEVICE")))
     return np.asarray(x)
+
+
+def on_host(x):
+    """x on the host: an array of a library other than NumPy as its NumPy copy (`to_numpy`);
+    anything else (NumPy arrays, lists, data frames, None) as it is."""
+    return x if array_backend(x) is None else to_numpy(x)
 
 
 def _from_host(backend, host):

@@ -3,7 +3,7 @@
 import math
 from collections.abc import MutableMapping
 
-from .backend import NUMPY, backend_of
+from .backend import NUMPY, backend_of, dtype_name
 
 
 class Packed(MutableMapping):
@@ -156,7 +156,7 @@ class Packed(MutableMapping):
         if backend == self._backend:
             return self.astype(dtype)
         if dtype is None:
-            dtype = backend.dtype(str(self.dtype).rsplit(".", 1)[-1])
+            dtype = backend.dtype(dtype_name(self.dtype))
         return Packed(self._views, dtype, backend)
 
     def __reduce__(self):  # a copy or pickle packs copies of the arrays into a new vector
