@@ -131,18 +131,13 @@ def placement(args, here=True):
     line for a device or library that cannot be used (NumPy off the CPU, CUDA not there, a
     library not installed, float64 on a device without it). here=False (the device is on
     other machines: Dask workers) checks only what can be checked without it."""
-    from ..nn.backend import backend_for
-    from ..training.devices import float_dtype
+    from ..training.devices import check_placement
 
     given = {"device": args.device, "backend": args.backend, "dtype": args.dtype}
     if all(value is None for value in given.values()):
         return None
-    remote = not here and args.device is not None and not args.device.startswith("cpu")
     try:
-        if remote and args.backend == "numpy":
-            backend_for(args.device, args.backend)  # NumPy runs on the CPU only
-        elif not remote:
-            float_dtype(backend_for(args.device, args.backend), args.dtype)
+        check_placement(**given, here=here)
     except (ValueError, ImportError) as e:
         raise UsageError(f"--device {args.device or 'cpu'}"
                          + (f" --backend {args.backend}" if args.backend else "")

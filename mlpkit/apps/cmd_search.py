@@ -44,7 +44,7 @@ def run(args):
         seed = fresh_seed()
 
     device = placement(args, here=args.scheduler is None)
-    args.workers = _local_workers(args, device)
+    args.workers = _local_workers(args)
     data = _load(args, seed)
     executor, where = _executor(args)
     if device is not None:
@@ -59,10 +59,11 @@ def run(args):
     return 0
 
 
-def _local_workers(args, device):
+def _local_workers(args):
     """The local processes: one per core by default; one on a GPU (the trials share it)."""
-    gpu = device is not None and args.device is not None and not args.device.startswith("cpu")
-    if gpu and args.scheduler is None:
+    from ..training.devices import on_gpu
+
+    if on_gpu(args.device) and args.scheduler is None:
         if args.workers not in (None, 1):
             raise UsageError(f"--device {args.device}: local trials share the one device, one "
                              "at a time; drop --workers, or run them on a Dask cluster with one "

@@ -5,10 +5,9 @@ import numpy as np
 
 from ..data.preprocessing import Standardizer, flatten_images
 from ..io.model_files import _array, network_from_state, network_to_state
-from ..nn.backend import to_numpy
+from ..nn.backend import host_dtype, to_numpy
 from ..nn.checks import output_layer
 from ..nn.network import Network
-from ..training.devices import host_dtype
 
 
 class ImageClassifier:
@@ -123,11 +122,9 @@ class ImageClassifier:
         ImportError
             When the library the device needs is not installed.
         """
-        from ..nn.backend import backend_for
-        from ..training.devices import float_dtype
+        from ..training.devices import placement
 
-        target = backend_for(device, backend)
-        self.network.to(target, float_dtype(target, dtype))
+        self.network.to(*placement(device, backend, dtype))
         self.placed = True
         return self
 
@@ -232,8 +229,7 @@ class ImageClassifier:
         """
         net = self.network
         X = self.preprocess(images, host_dtype(net.dtype))
-        backend = net.backend
-        AL = to_numpy(net.predict_proba(X if backend.is_numpy else backend.asarray(X)))
+        AL = to_numpy(net.predict_proba(net.backend.asarray(X)))
         if AL.shape[0] == 1:
             AL = np.vstack([1 - AL, AL])
         return AL.T

@@ -18,6 +18,9 @@ import tempfile
 from pathlib import Path
 
 from ..data.checks import ParameterError, check_number, one_line
+from ..nn.backend import is_sparse, to_numpy
+from ..training import devices
+from ..training.devices import on_gpu
 from .results_file import ResultsFile, trial_key
 from .trials import execute_trial, this_process, tune_malloc
 
@@ -124,8 +127,11 @@ def open_runner(executor=None, n_jobs=1, blas_threads=None, retries=2, device=No
     if blas_threads is not None:
         blas_threads = check_number(blas_threads, "blas_threads", integer=True, min_val=1)
     local = executor is None or (isinstance(executor, str) and executor == "processes")
-    placement = None if device is None and backend is None and dtype is None else (
-        OnDevice.check(device, backend, dtype, here=local))
+    placement = None
+    if (device, backend, dtype) != (None, None, None):
+        # now, rather than as a failed row per trial
+        devices.check_placement(device, backend, dtype, here=local)
+        placement = (device, backend, dtype)
     if local:
         return LocalProcesses(n_jobs, blas_threads, placement)
     if isinstance(executor, concurrent.futures.Executor):
@@ -175,27 +181,10 @@ class OnDevice:
     moved there in the device's dtype, once per process and data, and `train_fn` gets them
     (`Network.fit` follows its input); its metrics come back as host values."""
 
-    _cache = {}  # the last data moved in this process: (ids, placement) -> (data, its copies)
+    _last = None  # (the data last moved in this process, where to, its copies there)
 
     def __init__(self, train_fn, device, backend=None, dtype=None):
-        self.train_fn, self.device, self.backend, self.dtype = train_fn, device, backend, dtype
-
-    @staticmethod
-    def check(device, backend, dtype, here=True):
-        """(device, backend, dtype) checked now (a ValueError or ImportError rather than a
-        failed row per trial); a GPU device only by name unless the trials run `here`: remote
-        workers have GPUs of their own."""
-        from ..nn.backend import backend_for
-        from ..training.devices import float_dtype
-
-        if on_gpu(device) and not here:
-            if backend not in (None, "torch", "cupy"):
-                backend_for(device, backend)  # the error for NumPy off the CPU, an unknown name
-            if dtype not in (None, "float32", "float64"):
-                raise ValueError(f"dtype must be float32 or float64; got {dtype!r}")
-        else:
-            float_dtype(backend_for(device, backend), dtype)
-        return device, backend, dtype
+        self.train_fn, self.where = train_fn, (device, backend, dtype)
 
     def __call__(self, params, *data):
         out = self.train_fn(params, *self._moved(data))
@@ -204,30 +193,18 @@ class OnDevice:
         return _host_value(out)
 
     def _moved(self, data):
-        from ..nn.backend import backend_for, is_sparse
-        from ..training.devices import float_dtype
-
-        key = (*map(id, data), self.device, self.backend, self.dtype)
-        hit = OnDevice._cache.get(key)
-        if hit is None or any(a is not b for a, b in zip(hit[0], data, strict=True)):
-            b = backend_for(self.device, self.backend)
-            dtype = float_dtype(b, self.dtype)
+        last = OnDevice._last
+        if last is None or last[1] != self.where or any(
+                a is not b for a, b in zip(last[0], data, strict=True)):
+            b, dtype = devices.placement(*self.where)
             moved = tuple(b.asarray(a, dtype) if hasattr(a, "shape") and not is_sparse(a)
                           else a for a in data)
-            OnDevice._cache.clear()
-            hit = OnDevice._cache[key] = (data, moved)
-        return hit[1]
-
-
-def on_gpu(device):
-    """Whether `device` names one other than the host's CPU ("cuda", "cuda:1", "mps")."""
-    return device is not None and not str(device).startswith("cpu")
+            last = OnDevice._last = (data, self.where, moved)
+        return last[2]
 
 
 def _host_value(value):
     """A metric as a host value (a 0-d device array as a NumPy one)."""
-    from ..nn.backend import to_numpy
-
     return to_numpy(value) if hasattr(value, "shape") and hasattr(value, "dtype") else value
 
 

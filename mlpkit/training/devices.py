@@ -1,7 +1,8 @@
 """Training on a device where the data is on the host: `DeviceSource` moves each batch of any
 source (an `ArraySource` over NumPy arrays, a streaming source of `mlpkit.data`) to a
 `Backend`, and says so (`backend`), so that the loop trains there. `float_dtype` is the dtype
-a run on a device computes in.
+a run on a device computes in; `placement` resolves a device, library and dtype named by a user
+(the CLI, ImageClassifier, the search) and `check_placement` checks them up front.
 
 With torch on CUDA each batch is copied into pinned (page-locked) host memory and sent with
 non_blocking=True on a stream of its own, and the next batch's copy is started before the
@@ -11,10 +12,10 @@ batch k. Elsewhere (torch on the CPU, CuPy, array-api-strict) each batch is a pl
 
 import dataclasses
 
-from ..nn.backend import backend_of, is_sparse, np, to_numpy
+from ..nn.backend import backend_for, backend_of, dtype_name, host_dtype, is_sparse, np, to_numpy
 from .batches import closing_batches
 
-__all__ = ["DeviceSource", "float_dtype"]
+__all__ = ["DeviceSource", "check_placement", "float_dtype", "on_gpu", "placement"]
 
 
 def float_dtype(backend, dtype=None):
@@ -23,15 +24,39 @@ def float_dtype(backend, dtype=None):
     for float64 on a device without it (Apple's MPS)."""
     if dtype is None:
         return backend.default_float()
-    name = str(dtype).rsplit(".", 1)[-1]
+    return backend.dtype(_float_name(dtype))
+
+
+def _float_name(dtype):
+    name = dtype_name(dtype)
     if name not in ("float32", "float64"):
         raise ValueError(f"dtype must be float32 or float64; got {dtype!r}")
-    return backend.dtype(name)
+    return name
 
 
-def host_dtype(dtype):
-    """The NumPy dtype of the same name as a backend's dtype (torch.float32 -> float32)."""
-    return np.dtype(str(dtype).rsplit(".", 1)[-1])
+def placement(device=None, backend=None, dtype=None):
+    """(Backend, dtype) of a device ("cpu", "cuda", "cuda:1", "mps"), an array library
+    ("numpy", "torch", "cupy"; see `backend_for`) and a dtype ("float32", "float64"; see
+    `float_dtype`): a ValueError or ImportError now for a pair that cannot work."""
+    target = backend_for(device, backend)
+    return target, float_dtype(target, dtype)
+
+
+def on_gpu(device):
+    """Whether `device` names one other than the host's CPU ("cuda", "cuda:1", "mps")."""
+    return device is not None and not str(device).startswith("cpu")
+
+
+def check_placement(device=None, backend=None, dtype=None, here=True):
+    """`placement`'s errors, raised up front; a GPU of other machines (here=False: Dask
+    workers) is checked by name only: NumPy cannot run there, and the dtype must be a float."""
+    if here or not on_gpu(device):
+        placement(device, backend, dtype)
+        return
+    if backend not in (None, "torch", "cupy"):
+        backend_for(device, backend)  # NumPy off the CPU, an unknown library: its error
+    if dtype is not None:
+        _float_name(dtype)
 
 
 class DeviceSource:
