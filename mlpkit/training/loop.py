@@ -306,18 +306,16 @@ class Loop:
         m = source.n_examples
         backend = source_backend(source)
         full = self.batch_size is None or self.batch_size >= m
-        # NumPy draws from the state's generator itself; a device, from its own generator. A
-        # source fed from the host (DeviceSource) takes its order from the state's generator,
-        # and without dropout draws nothing on the device: the NumPy run's steps exactly.
+        # Everything is drawn from the state's NumPy generator, except what a device draws
+        # itself (dropout masks; the order of data that lives there), from a generator of its
+        # library seeded from the state's. A source fed from the host (DeviceSource) is
+        # shuffled on the host, so without dropout it takes the NumPy run's steps.
         host_order = backend.is_numpy or getattr(source, "host_order", False)
         order = self.shuffle.order(epoch, m, state.rng) if host_order and not full else None
-        if backend.is_numpy:
-            rng = state.rng
-        elif host_order and self.keep_prob is None:
-            rng = None
-        else:
-            rng = backend.random(state.rng.integers(2**63))
-        if not full and order is None:
+        shuffled_there = not full and not host_order
+        on_device = not backend.is_numpy and (self.keep_prob is not None or shuffled_there)
+        rng = backend.random(state.rng.integers(2**63)) if on_device else state.rng
+        if shuffled_there:
             order = self.shuffle.order(epoch, m, rng)
         batches = [source.full_batch()] if full else source.batches(order, self.batch_size)
         step_rate = rate * self.rate_scale
