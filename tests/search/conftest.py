@@ -4,9 +4,8 @@ with two workers as separate processes on 127.0.0.1 (each stopped by its fixture
 Unlike the other test folders this one is not a package: Dask workers unpickle trial functions
 defined here, importing these modules by their own names (`dask_cluster`, `test_dask`)."""
 
-import distributed
 import pytest
-from dask_cluster import LOCALHOST, DaskProcesses
+from dask_cluster import LOCALHOST, DaskProcesses, local_client
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
@@ -27,17 +26,10 @@ def digits():
 @pytest.fixture(scope="module")
 def local_cluster(tmp_path_factory):
     """A distributed.Client on LocalCluster(n_workers=2, threads_per_worker=1, processes=True)."""
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host=LOCALHOST,
-        dashboard_address=None, scheduler_kwargs={"dashboard_address": f"{LOCALHOST}:0"},
-        local_directory=tmp_path_factory.mktemp("local-cluster"),
-    )
-    client = distributed.Client(cluster, set_as_default=False)
-    try:
+    with local_client(tmp_path_factory.mktemp("local-cluster"), n_workers=2,
+                      threads_per_worker=1, processes=True, host=LOCALHOST,
+                      scheduler_kwargs={"dashboard_address": f"{LOCALHOST}:0"}) as client:
         yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,21 @@ LOCALHOST = "127.0.0.1"
 HERE = Path(__file__).resolve().parent
 
 
+@contextlib.contextmanager
+def local_client(folder, **options):
+    """A distributed.Client of LocalCluster(**options) without a dashboard, its files in
+    `folder`; both closed after."""
+    import distributed
+
+    cluster = distributed.LocalCluster(dashboard_address=None, local_directory=folder, **options)
+    client = distributed.Client(cluster, set_as_default=False)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
 class DaskProcesses:
     """`dask scheduler` and `dask worker` subprocesses on 127.0.0.1; stop() ends them all."""
 

@@ -7,6 +7,7 @@ import time
 
 import distributed
 import pytest
+from dask_cluster import local_client
 
 from mlpkit.data.checks import ParameterError
 from mlpkit.search import IntUniform, LogUniform, random_search, run_trials
@@ -42,15 +43,9 @@ def test_trials_on_torch_give_numpys_scores(digits):
 @pytest.fixture(scope="module")
 def gpu_cluster(tmp_path_factory):
     """A client of an in-process LocalCluster whose one worker offers resources {"GPU": 1}."""
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, resources={"GPU": 1},
-        dashboard_address=None, local_directory=tmp_path_factory.mktemp("gpu-cluster"))
-    client = distributed.Client(cluster, set_as_default=False)
-    try:
+    with local_client(tmp_path_factory.mktemp("gpu-cluster"), n_workers=1,
+                      threads_per_worker=2, processes=False, resources={"GPU": 1}) as client:
         yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 def gpu_held(params, X, Y, X_dev, Y_dev):
